@@ -1,0 +1,66 @@
+"""The one summary printed at the end of a run: what the site shows and what was proven.
+
+Tests tell the report what they did through `record_property` (it crosses pytest-xdist):
+  check        the kind of check, e.g. "yaml-schema", "shellcheck", "pipeline"
+  example      str(Example) of the block checked
+  script_lines (run, total) for pipeline runs
+  not_runnable list of (line, reason) for script lines that cannot run here
+  troubleshooting  "reproduced" or "marked: <reason>"
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from .collect import collect_site
+
+
+def _props(report) -> dict:
+    return dict(report.user_properties)
+
+
+def summary_lines(reports: list) -> list[str]:
+    """Lines of the summary from the call-phase reports of the run (and skipped setups)."""
+    pages = collect_site()
+    langs = Counter(e.lang for page in pages for e in page.examples)
+    lines = [
+        f"pages: {len(pages)}, blocks: {sum(langs.values())} "
+        f"({', '.join(f'{lang} {n}' for lang, n in sorted(langs.items()))})"
+    ]
+    passed, failed, skipped = Counter(), Counter(), []
+    run_lines = total_lines = 0
+    not_runnable: Counter[str] = Counter()
+    trouble = Counter()
+    for report in reports:
+        props = _props(report)
+        kind = props.get("check")
+        if kind is None:
+            continue
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            skipped.append(f"{kind} {props.get('example', report.nodeid)}: {reason.removeprefix('Skipped: ')}")
+        elif report.passed:
+            passed[kind] += 1
+        else:
+            failed[kind] += 1
+        if "script_lines" in props and report.passed:
+            run, total = props["script_lines"]
+            run_lines += run
+            total_lines += total
+            for _, reason in props.get("not_runnable", []):
+                not_runnable[reason] += 1
+        if "troubleshooting" in props:
+            trouble[props["troubleshooting"].split(":")[0]] += 1
+    kinds = sorted(set(passed) | set(failed))
+    lines.append("checks passed: " + ", ".join(f"{k} {passed[k]}/{passed[k] + failed[k]}" for k in kinds))
+    if total_lines:
+        why = "; ".join(f"{reason} ({n})" for reason, n in not_runnable.most_common())
+        lines.append(
+            f"script lines: {run_lines} of {total_lines} run ({run_lines / total_lines:.0%}), "
+            f"{sum(not_runnable.values())} not runnable{': ' + why if why else ''}"
+        )
+    if trouble:
+        lines.append("troubleshooting: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items())))
+    lines.append(f"not checked: {len(skipped)}")
+    lines.extend(f"  - {s}" for s in skipped)
+    return lines

@@ -1,0 +1,57 @@
+"""Every block the site shows is found, has a language, and is claimed by a check."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from harness.collect import ROOT, collect_site, examples
+
+# Languages shown for reading only. Each is counted in the summary with this reason.
+INVENTORY_ONLY = {
+    "text": "plain text (log excerpts, file listings) is shown, not run",
+    "mermaid": "a diagram; the browser check renders it",
+}
+
+
+def claimed_languages() -> dict[str, str]:
+    """Language -> test module, from the LANGUAGES each checking module declares."""
+    claims = {}
+    for path in sorted(Path(__file__).parent.glob("test_*.py")):
+        module = importlib.import_module(path.stem)
+        for lang in getattr(module, "LANGUAGES", ()):
+            claims[lang] = path.stem
+    return claims
+
+
+@pytest.mark.parametrize("page", collect_site(), ids=lambda p: p.path)
+def test_page_renders_cleanly(page, record_property):
+    record_property("check", "page")
+    assert not page.problems, "\n".join(map(str, page.problems))
+
+
+@pytest.mark.parametrize("example", examples(), ids=str)
+def test_block_is_claimed(example, record_property):
+    record_property("check", "inventory")
+    record_property("example", str(example))
+    assert example.lang, f"{example.page}:{example.line}: fence without a language"
+    claims = claimed_languages()
+    if example.lang in INVENTORY_ONLY:
+        pytest.skip(f"{example.lang}: {INVENTORY_ONLY[example.lang]}")
+    assert example.lang in claims, (
+        f"{example.page}:{example.line}: no check claims language {example.lang!r} "
+        f"(claimed: {', '.join(sorted(claims))}; inventory only: {', '.join(INVENTORY_ONLY)})"
+    )
+
+
+def snippet_files() -> list[str]:
+    return sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "snippets").rglob("*") if p.is_file())
+
+
+@pytest.mark.parametrize("snippet", snippet_files())
+def test_snippet_is_included(snippet, record_property):
+    record_property("check", "snippet-used")
+    used = {f for page in collect_site() for f in page.includes}
+    assert snippet in used, f"{snippet}:1: no page includes this file"
