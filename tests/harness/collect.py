@@ -60,6 +60,7 @@ class Example:
     source: str  # the block's text as rendered, without the fence lines
     origins: tuple[tuple[str, int], ...]  # (file, line) each source line came from
     markers: Mapping[str, str] = field(default_factory=dict)
+    include: str | None = None  # the --8<-- target when the block is exactly one include
 
     @property
     def attrs(self) -> dict[str, str]:
@@ -86,10 +87,7 @@ class Example:
         return f"{self.page}:{self.line}"
 
     def __str__(self) -> str:
-        if self.origin == self.page:
-            return f"{self.page}:{self.line}"
-        first = self.origins[0][1] if self.origins else 1
-        return self.origin if first == 1 else f"{self.origin}:{first}"
+        return self.include or f"{self.page}:{self.line}"
 
 
 @dataclass(frozen=True)
@@ -158,10 +156,10 @@ def _line_map(before: list[str], after: list[str]) -> list[int]:
     return mapping
 
 
-def _snippet_origins(expanded: list[str], indent: str, files: list[str]) -> list[tuple[str, int]]:
+def _snippet_origins(root: Path, expanded: list[str], indent: str, files: list[str]) -> list[tuple[str, int]]:
     """Attribute each expanded line to a line of the included file(s), in order."""
     origins = []
-    candidates = [(f, n, text) for f in files for n, text in enumerate((ROOT / f).read_text().splitlines(), 1)]
+    candidates = [(f, n, text) for f in files for n, text in enumerate((root / f).read_text().splitlines(), 1)]
     pos = 0
     for line in expanded:
         body = line[len(indent):] if line.startswith(indent) else line
@@ -175,23 +173,23 @@ def _snippet_origins(expanded: list[str], indent: str, files: list[str]) -> list
     return origins
 
 
-def _included_files(line: str) -> list[str]:
+def _included_files(root: Path, line: str) -> list[str]:
     """Snippet files a single-line `--8<-- "path[:section]"` names."""
     m = re.search(r'-8<-+\s+(["\'])(?P<target>.+?)\1', line)
     if not m:
         return []
     target = m["target"]
     path = re.sub(r"(:[-\w]+)+$", "", target)
-    return [path] if (ROOT / path).is_file() else []
+    return [path] if (root / path).is_file() else []
 
 
-def render_page(path: Path) -> tuple[list[str], list[tuple[str, int]], list[Problem]]:
-    """Rendered lines of a page with the (file, line) each came from."""
-    rel = path.relative_to(ROOT).as_posix()
+def render_page(path: Path, root: Path = ROOT) -> tuple[list[str], list[tuple[str, int, str | None]], list[Problem]]:
+    """Rendered lines of a page with the (file, line, include target or None) each came from."""
+    rel = path.relative_to(root).as_posix()
     problems: list[Problem] = []
     offset = _front_matter_lines(path)
     try:
-        config, files = _mkdocs(ROOT / "mkdocs.yml")
+        config, files = _mkdocs(root / "mkdocs.yml")
         markdown = _render_macros(config, files, path)
     except (Exception, SystemExit) as exc:  # mkdocs-macros exits on errors with on_error_fail
         line = _template_line(exc) + offset
@@ -202,13 +200,13 @@ def render_page(path: Path) -> tuple[list[str], list[tuple[str, int]], list[Prob
 
     pre = _snippet_preprocessor(config)
     lines: list[str] = []
-    origins: list[tuple[str, int]] = []
+    origins: list[tuple[str, int, str | None]] = []
     for i, line in enumerate(macro_lines):
         page_line = to_raw[i] + 1 + offset
         m = SNIPPET_LINE_RE.match(line)
         if not m or m["escape"]:
             lines.append(line)
-            origins.append((rel, page_line))
+            origins.append((rel, page_line, None))
             continue
         if not re.match(r'\s+["\']', m["rest"]):
             problems.append(
@@ -221,7 +219,9 @@ def render_page(path: Path) -> tuple[list[str], list[tuple[str, int]], list[Prob
             problems.append(Problem(f"{rel}:{page_line}", f"include failed: {_one_line(exc)}"))
             continue
         lines.extend(expanded)
-        origins.extend(_snippet_origins(expanded, m["indent"], _included_files(line)))
+        target = re.search(r'-8<-+\s+(["\'])(.+?)\1', line)[2]
+        found = _snippet_origins(root, expanded, m["indent"], _included_files(root, line))
+        origins.extend((file, n, target) for file, n in found)
     return lines, origins, problems
 
 
@@ -309,7 +309,9 @@ def parse_markers(comment: str, where: str) -> tuple[dict[str, str], list[Proble
     return markers, problems
 
 
-def find_examples(rel: str, lines: list[str], origins: list[tuple[str, int]]) -> tuple[list[Example], list[Problem]]:
+def find_examples(
+    rel: str, lines: list[str], origins: list[tuple[str, int, str | None]]
+) -> tuple[list[Example], list[Problem]]:
     """Every fence markdown-it finds, with its markers; fences inside other fences are content."""
     examples: list[Example] = []
     problems: list[Problem] = []
@@ -317,7 +319,7 @@ def find_examples(rel: str, lines: list[str], origins: list[tuple[str, int]]) ->
     fenced: set[int] = set()  # lines inside fences: a marker there is content
     for token in _parser().parse("\n".join(lines) + "\n"):
         if token.type == "code_block" and token.map:
-            file, line = origins[token.map[0]]
+            file, line, _ = origins[token.map[0]]
             problems.append(Problem(f"{file}:{line}", "indented code block: use a fence with a language"))
         if token.type != "fence" or not token.map:
             continue
@@ -333,6 +335,8 @@ def find_examples(rel: str, lines: list[str], origins: list[tuple[str, int]]) ->
             attached.add(start - 1)
             markers, found = parse_markers(lines[start - 1], where)
             problems.extend(found)
+        content = origins[start + 1 : stop - 1]
+        targets = {target for _, _, target in content}
         examples.append(
             Example(
                 page=rel,
@@ -340,13 +344,14 @@ def find_examples(rel: str, lines: list[str], origins: list[tuple[str, int]]) ->
                 lang=_language(token.info),
                 info=token.info.strip(),
                 source=token.content,
-                origins=tuple(origins[start + 1 : stop - 1]),
+                origins=tuple((file, n) for file, n, _ in content),
                 markers=markers,
+                include=targets.pop() if len(targets) == 1 and None not in targets else None,
             )
         )
     for i, line in enumerate(lines):
         if MARKER_RE.match(line) and i not in attached and i not in fenced:
-            file, n = origins[i]
+            file, n, _ = origins[i]
             problems.append(Problem(f"{file}:{n}", "check marker is not directly above a fence"))
     return examples, problems
 
@@ -354,11 +359,11 @@ def find_examples(rel: str, lines: list[str], origins: list[tuple[str, int]]) ->
 # --- the site ----------------------------------------------------------------------------------
 
 
-def collect_page(path: Path) -> Page:
-    rel = path.relative_to(ROOT).as_posix()
-    lines, origins, problems = render_page(path)
+def collect_page(path: Path, root: Path = ROOT) -> Page:
+    rel = path.relative_to(root).as_posix()
+    lines, origins, problems = render_page(path, root)
     examples, found = find_examples(rel, lines, origins) if lines else ([], [])
-    includes = frozenset(f for f, _ in origins if f.startswith("snippets/"))
+    includes = frozenset(f for f, _, target in origins if target)
     return Page(rel, tuple(examples), tuple(problems + found), includes)
 
 
@@ -367,9 +372,9 @@ def page_paths(root: Path = ROOT) -> list[Path]:
 
 
 @functools.cache
-def collect_site() -> tuple[Page, ...]:
-    """Every page of the site, collected once per process."""
-    return tuple(collect_page(p) for p in page_paths())
+def collect_site(root: Path = ROOT) -> tuple[Page, ...]:
+    """Every page of the site under `root`, collected once per process."""
+    return tuple(collect_page(p, root) for p in page_paths(root))
 
 
 def examples(lang: str | None = None) -> list[Example]:
