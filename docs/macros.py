@@ -70,9 +70,233 @@ def image_tags(uv_version: str = UV_VERSION) -> frozenset[str]:
     derived = {f"{prefix}{tag}" for tag in DERIVED_TAGS for prefix in ("", f"{uv_version}-", f"{minor}-")}
     return frozenset(distroless | derived)
 
+# --- reference data ------------------------------------------------------------------------------
+# One row per setting a CI job is likely to need. `env` is the variable uv reads (the YAML checker
+# rejects UV_* names the pinned uv does not know); `flag` and `setting` are the command-line and
+# pyproject.toml/uv.toml forms ("" when there is none), each checked by hand against uv 0.13.9's
+# --help and its "unknown field" list; `page` is where the guide uses it.
+UV_SETTINGS: list[dict[str, str]] = [
+    {
+        "env": "UV_CACHE_DIR",
+        "flag": "--cache-dir",
+        "setting": "cache-dir",
+        "ci": "Where uv keeps its cache. Set it to `.uv-cache`: GitLab caches paths inside the project only.",
+        "page": "caching.md#keep-the-cache-inside-the-project",
+    },
+    {
+        "env": "UV_LINK_MODE",
+        "flag": "--link-mode",
+        "setting": "link-mode",
+        "ci": "`copy` silences the hard-link warning when the cache and the environment are on different mounts.",
+        "page": "projects.md#copy-instead-of-linking",
+    },
+    {
+        "env": "UV_LOCKED",
+        "flag": "--locked",
+        "setting": "",
+        "ci": "Fail when `uv.lock` does not match `pyproject.toml` instead of updating it.",
+        "page": "projects.md#install-the-locked-project",
+    },
+    {
+        "env": "UV_FROZEN",
+        "flag": "--frozen",
+        "setting": "",
+        "ci": "Use `uv.lock` as it is, without checking it against `pyproject.toml`.",
+        "page": "projects.md#install-the-locked-project",
+    },
+    {
+        "env": "UV_PYTHON",
+        "flag": "--python",
+        "setting": "",
+        "ci": "Which Python a job uses; set it when a `.python-version` file would pick another one than the image has.",
+        "page": "projects.md#test-against-several-python-versions",
+    },
+    {
+        "env": "UV_PYTHON_INSTALL_DIR",
+        "flag": "",
+        "setting": "",
+        "ci": "Where uv installs Python; point it into the project when HOME is not writable.",
+        "page": "projects.md#run-as-a-non-root-user",
+    },
+    {
+        "env": "UV_SYSTEM_PYTHON",
+        "flag": "--system",
+        "setting": "pip.system",
+        "ci": "`uv pip` installs into the image's Python instead of requiring a virtual environment.",
+        "page": "uv-pip.md#install-into-the-images-python",
+    },
+    {
+        "env": "UV_BREAK_SYSTEM_PACKAGES",
+        "flag": "--break-system-packages",
+        "setting": "pip.break-system-packages",
+        "ci": "Allow `uv pip` to change a Python marked `EXTERNALLY-MANAGED` (Debian's own Python).",
+        "page": "uv-pip.md#externally-managed-python",
+    },
+    {
+        "env": "UV_INDEX",
+        "flag": "--index",
+        "setting": "index",
+        "ci": "Extra indexes, `name=url` to name one so that its credentials can come from variables.",
+        "page": "private-packages.md#install-from-the-registry-in-a-job",
+    },
+    {
+        "env": "UV_INDEX_<NAME>_USERNAME",
+        "flag": "",
+        "setting": "",
+        "ci": "User name for the index called `<name>`: `gitlab-ci-token` for the job token.",
+        "page": "private-packages.md#give-the-job-token-to-uv",
+    },
+    {
+        "env": "UV_INDEX_<NAME>_PASSWORD",
+        "flag": "",
+        "setting": "",
+        "ci": "Password for the index called `<name>`: `$CI_JOB_TOKEN`.",
+        "page": "private-packages.md#give-the-job-token-to-uv",
+    },
+    {
+        "env": "UV_PUBLISH_URL",
+        "flag": "--publish-url",
+        "setting": "publish-url",
+        "ci": "The upload endpoint: the registry URL without `/simple`.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
+        "env": "UV_PUBLISH_USERNAME",
+        "flag": "--username",
+        "setting": "",
+        "ci": "`gitlab-ci-token` when the password is the job token.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
+        "env": "UV_PUBLISH_PASSWORD",
+        "flag": "--password",
+        "setting": "",
+        "ci": "`$CI_JOB_TOKEN`, or a deploy token.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
+        "env": "UV_PUBLISH_TOKEN",
+        "flag": "--token",
+        "setting": "",
+        "ci": "Sends the user name `__token__`; GitLab's job token needs `gitlab-ci-token`, so do not use it there.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
+        "env": "UV_PUBLISH_CHECK_URL",
+        "flag": "--check-url",
+        "setting": "check-url",
+        "ci": "An index to look in first: files already there are skipped, so a retried job succeeds.",
+        "page": "publishing.md#make-retries-safe",
+    },
+    {
+        "env": "",
+        "flag": "--trusted-publishing",
+        "setting": "trusted-publishing",
+        "ci": "`always` fails early when the job has no ID token for PyPI.",
+        "page": "publishing.md#publish-to-pypi-with-trusted-publishing",
+    },
+    {
+        "env": "UV_SYSTEM_CERTS",
+        "flag": "--system-certs",
+        "setting": "system-certs",
+        "ci": "Trust the certificates installed in the image instead of uv's bundled roots.",
+        "page": "self-managed.md#trust-the-images-certificate-store",
+    },
+]
+
+# GitLab's predefined variables the guide uses (docs.gitlab.com/ci/variables/predefined_variables/),
+# and the ID token a job defines for PyPI.
+GITLAB_VARIABLES: list[dict[str, str]] = [
+    {
+        "name": "CI_API_V4_URL",
+        "holds": "The REST API root, for example `https://gitlab.example.com/api/v4`.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
+        "name": "CI_PROJECT_ID",
+        "holds": "The project's numeric ID: the registry URL is `$CI_API_V4_URL/projects/$CI_PROJECT_ID/packages/pypi`.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
+        "name": "CI_PROJECT_NAMESPACE_ID",
+        "holds": "The ID of the group the project is in, for the group index.",
+        "page": "private-packages.md#project-or-group-endpoint",
+    },
+    {
+        "name": "CI_JOB_TOKEN",
+        "holds": "A token valid while the job runs, with the permissions of the user who started the pipeline; "
+        "its user name is `gitlab-ci-token`.",
+        "page": "private-packages.md#give-the-job-token-to-uv",
+    },
+    {
+        "name": "CI_SERVER_HOST",
+        "holds": "The GitLab host name, for `git config url.<base>.insteadOf` rules.",
+        "page": "private-packages.md#private-git-dependencies",
+    },
+    {
+        "name": "CI_COMMIT_TAG",
+        "holds": "The tag a tag pipeline runs for; empty otherwise. Use it in `rules:` and as the version.",
+        "page": "publishing.md#take-the-version-from-the-tag",
+    },
+    {
+        "name": "CI_PROJECT_DIR",
+        "holds": "The checkout; everything GitLab caches must be inside it.",
+        "page": "caching.md#keep-the-cache-inside-the-project",
+    },
+    {
+        "name": "CI_SERVER_TLS_CA_FILE",
+        "holds": "A file with the certificates the runner uses to verify GitLab; not a full CA bundle.",
+        "page": "self-managed.md#trust-the-gitlab-servers-certificate",
+    },
+    {
+        "name": "PYPI_ID_TOKEN",
+        "holds": "Not predefined: the job defines it under `id_tokens:` with `aud: pypi` for trusted publishing.",
+        "page": "publishing.md#publish-to-pypi-with-trusted-publishing",
+    },
+]
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if text else ""
+
+
+def image_table() -> str:
+    """Markdown table of the images uv publishes, from DERIVED_IMAGES (what the checker accepts)."""
+    rows = [
+        "| Base image | Tags | Python | `git` | Shell |",
+        "| --- | --- | --- | --- | --- |",
+        f"| none (distroless) | `latest`, `{UV_VERSION}`, `{UV_MINOR}` | no | no | no |",
+    ]
+    for base, image in DERIVED_IMAGES.items():
+        tags = ", ".join(f"`{tag}`" for tag in image["tags"])
+        python = "yes" if image["python"] else "no"
+        git = "yes" if image["git"] else "no"
+        rows.append(f"| `{base}` | {tags} | {python} | {git} | yes |")
+    return "\n".join(rows)
+
+
+def settings_table() -> str:
+    """Markdown table of UV_SETTINGS."""
+    rows = [
+        "| Variable | Flag | Setting | What it does in a job |",
+        "| --- | --- | --- | --- |",
+    ]
+    for s in UV_SETTINGS:
+        ci = f"{s['ci']} ([more]({s['page']}))"
+        rows.append(f"| {_code(s['env'])} | {_code(s['flag'])} | {_code(s['setting'])} | {ci} |")
+    return "\n".join(rows)
+
+
+def variables_table() -> str:
+    """Markdown table of GITLAB_VARIABLES."""
+    rows = ["| Variable | What it holds |", "| --- | --- |"]
+    for v in GITLAB_VARIABLES:
+        rows.append(f"| `{v['name']}` | {v['holds']} ([used here]({v['page']})) |")
+    return "\n".join(rows)
+
 
 def define_env(env) -> None:
-    """mkdocs-macros entry point: the variables pages may use."""
+    """mkdocs-macros entry point: the variables and macros pages may use."""
     env.variables.update(
         {
             "uv_version": UV_VERSION,
@@ -83,3 +307,5 @@ def define_env(env) -> None:
             "derived_images": DERIVED_IMAGES,
         }
     )
+    for function in (image_table, settings_table, variables_table):
+        env.macro(function)

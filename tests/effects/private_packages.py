@@ -1,0 +1,56 @@
+"""Effects of the pipelines on docs/private-packages.md."""
+
+from __future__ import annotations
+
+import re
+
+from effects import effect
+from effects._common import ROOT, imports, job_dir, make_wheel, run_uv
+
+TOML = ROOT / "snippets" / "private-packages" / "pyproject-index.toml"
+PLACEHOLDER_API = "https://gitlab.example.com/api/v4"
+
+
+def _private_dependency(workdir, registry):
+    """The page's pyproject.toml excerpt, pointed at the local registry, in the sample project.
+
+    acme-utils is published to the project (which is in the group the excerpt's URL names), the
+    sample depends on it, and uv.lock is made with the job token's credentials, as a developer
+    would with their own.
+    """
+    wheel = make_wheel(workdir.parent, "acme-utils", "1.0.0", "def hello():\n    return 'hello from acme'\n")
+    registry.add_package(wheel)
+    text = TOML.read_text()
+    assert PLACEHOLDER_API in text, f"{TOML.relative_to(ROOT)}: the index URL no longer uses {PLACEHOLDER_API}"
+    index, _, sources = text.partition("[tool.uv.sources]\n")
+    index = index.replace(PLACEHOLDER_API, registry.api_v4)
+    pyproject = workdir / "pyproject.toml"
+    project = pyproject.read_text()
+    project = project.replace('dependencies = ["sample-lib"]', 'dependencies = ["sample-lib", "acme-utils"]', 1)
+    project = project.replace("[tool.uv.sources]\n", "[tool.uv.sources]\n" + sources.strip() + "\n", 1)
+    pyproject.write_text(project.rstrip("\n") + "\n\n" + index)
+    credentials = {"UV_INDEX_GITLAB_USERNAME": registry.job_token_user, "UV_INDEX_GITLAB_PASSWORD": registry.job_token}
+    result = run_uv(["lock"], workdir, workdir.parent / "prepare-uv", credentials)
+    assert result.returncode == 0, f"uv lock with the excerpt failed:\n{result.stderr}"
+
+
+@effect("snippets/private-packages/sync-with-job-token.yml", prepare=_private_dependency)
+def the_private_package_came_with_the_job_token(run):
+    venv = job_dir(run, "test") / ".venv/bin/python"
+    assert imports(run, venv, "acme_utils"), "acme-utils is not in the job's .venv"
+    group = re.compile(rf"^/api/v4/groups/{registry_group(run)}/-/packages/pypi/simple/acme-utils/?$")
+    asked = [r for r in run.registry.requests if group.match(r[1])]
+    assert asked, "nobody asked the group index for acme-utils"
+    refused = [r for r in run.registry.requests if r[2] == "401"]
+    assert not refused, f"uv asked the registry without credentials first: {refused}"
+
+
+def registry_group(run) -> str:
+    return run.registry.group_id
+
+
+@effect("snippets/private-packages/install-from-registry.yml")
+def the_published_library_installs_by_name(run):
+    assert run.registry.files() == ["sample_lib-0.1.0-py3-none-any.whl", "sample_lib-0.1.0.tar.gz"]
+    venv = job_dir(run, "install-lib") / ".venv/bin/python"
+    assert imports(run, venv, "sample_lib"), "sample-lib from the registry is not in .venv"

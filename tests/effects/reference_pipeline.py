@@ -1,0 +1,18 @@
+"""Effects of the pipeline on docs/reference-pipeline.md."""
+
+from __future__ import annotations
+
+from effects import effect, macros
+from effects._common import cache_keys, log_of, sample_dists
+
+
+@effect("snippets/reference-pipeline/pipeline.yml", tag="v2.0.0")
+def every_stage_ran_and_the_tag_was_published(run):
+    versions = ("3.11", "3.12", "3.13")
+    for version in versions:
+        assert "Ran 2 tests" in log_of(run, f"test: [{version}]"), f"test {version} ran no tests"
+    assert run.registry.files() == sample_dists("2.0.0")
+    keys = cache_keys(run)
+    for version in versions:
+        prefix = f"uv-{macros().UV_VERSION}-python{version}-"
+        assert any(k.startswith(prefix) for k in keys), f"no cache for Python {version} (keys: {sorted(keys)})"
