@@ -1,0 +1,82 @@
+"""Every YAML block the site shows, proven statically against GitLab's rules.
+
+One test per block and kind of check: it loads as GitLab loads it (load), GitLab's CI schema
+accepts it (schema), it passes the rules the schema misses (semantics), its uv images exist for the
+pinned uv (images), and every variable it uses is defined somewhere a reader can see (variables).
+A block titled with another file name than .gitlab-ci.yml is only loaded. A block marked `unsafe`
+shows what not to do: the checker must reject it. The checks live in harness/gitlab.py.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+
+from harness.collect import examples
+from harness.gitlab import check_example, check_yaml, kinds_for
+
+LANGUAGES = ("yaml", "yml")
+
+EXAMPLES = [example for lang in LANGUAGES for example in examples(lang)]
+CHECKED = [example for example in EXAMPLES if "unsafe" not in example.markers]
+UNSAFE = [example for example in EXAMPLES if "unsafe" in example.markers]
+
+
+@functools.cache
+def _problems(key: tuple[str, str]) -> dict[str, list[str]]:
+    example = next(e for e in EXAMPLES if (str(e), e.source) == key)
+    return check_example(example)
+
+
+def problems(example) -> dict[str, list[str]]:
+    """Problems per kind, computed once per block."""
+    return _problems((str(example), example.source))
+
+
+def _check(example, kind: str, record_property) -> None:
+    record_property("check", f"yaml-{kind}")
+    record_property("example", str(example))
+    found = problems(example)
+    if kind != "load" and found["load"]:
+        pytest.skip(f"not checked: the block does not load ({found['load'][0]})")
+    assert not found[kind], "\n".join(found[kind])
+
+
+def _applies(kind: str) -> list:
+    return [example for example in CHECKED if kind in kinds_for(example.title)]
+
+
+@pytest.mark.parametrize("example", _applies("load"), ids=str)
+def test_loads(example, record_property):
+    _check(example, "load", record_property)
+
+
+@pytest.mark.parametrize("example", _applies("schema"), ids=str)
+def test_schema(example, record_property):
+    _check(example, "schema", record_property)
+
+
+@pytest.mark.parametrize("example", _applies("semantics"), ids=str)
+def test_semantics(example, record_property):
+    _check(example, "semantics", record_property)
+
+
+@pytest.mark.parametrize("example", _applies("images"), ids=str)
+def test_images(example, record_property):
+    _check(example, "images", record_property)
+
+
+@pytest.mark.parametrize("example", _applies("variables"), ids=str)
+def test_variables(example, record_property):
+    _check(example, "variables", record_property)
+
+
+@pytest.mark.parametrize("example", UNSAFE, ids=str)
+def test_unsafe_block_is_rejected(example, record_property):
+    record_property("check", "yaml-unsafe")
+    record_property("example", str(example))
+    reason = example.markers.get("reason", "")
+    assert check_yaml(example), (
+        f"{example.where(-1)}: marked unsafe ({reason}), but the YAML checks find nothing wrong with it"
+    )
