@@ -16,14 +16,15 @@ INVENTORY_ONLY = {
 }
 
 
-def claimed_languages() -> dict[str, str]:
-    """Language -> test module, from the LANGUAGES each checking module declares."""
-    claims = {}
+def claims() -> tuple[dict[str, str], dict[str, str]]:
+    """Language -> test module and marker -> test module, from what checking modules declare:
+    `LANGUAGES` (every block of a language) and `CLAIMED_MARKERS` (blocks carrying a marker)."""
+    languages, markers = {}, {}
     for path in sorted(Path(__file__).parent.glob("test_*.py")):
         module = importlib.import_module(path.stem)
-        for lang in getattr(module, "LANGUAGES", ()):
-            claims[lang] = path.stem
-    return claims
+        languages.update(dict.fromkeys(getattr(module, "LANGUAGES", ()), path.stem))
+        markers.update(dict.fromkeys(getattr(module, "CLAIMED_MARKERS", ()), path.stem))
+    return languages, markers
 
 
 @pytest.mark.parametrize("page", collect_site(), ids=lambda p: p.path)
@@ -37,12 +38,14 @@ def test_block_is_claimed(example, record_property):
     record_property("check", "inventory")
     record_property("example", str(example))
     assert example.lang, f"{example.page}:{example.line}: fence without a language"
-    claims = claimed_languages()
+    languages, markers = claims()
+    if any(marker in markers for marker in example.markers) or example.lang in languages:
+        return
     if example.lang in INVENTORY_ONLY:
         pytest.skip(f"{example.lang}: {INVENTORY_ONLY[example.lang]}")
-    assert example.lang in claims, (
+    raise AssertionError(
         f"{example.page}:{example.line}: no check claims language {example.lang!r} "
-        f"(claimed: {', '.join(sorted(claims))}; inventory only: {', '.join(INVENTORY_ONLY)})"
+        f"(claimed: {', '.join(sorted(languages))}; inventory only: {', '.join(INVENTORY_ONLY)})"
     )
 
 

@@ -54,6 +54,8 @@ PAGE_HOST = "https://gitlab.example.com"
 # The project path the trusted-publishing examples run in (what PyPI's publisher names).
 PROJECT_PATH = "group/demo"
 ENTRY_IDS = [f"T{n}" for n in range(1, 23)]
+# Blocks marked reproduces="Tn" are checked here: their text is compared with uv's real output.
+CLAIMED_MARKERS = ("reproduces",)
 
 REPRODUCERS: dict[str, tuple] = {}
 
