@@ -10,7 +10,12 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from harness.report import summary_lines  # noqa: E402
+from harness.registry import Registry, start_registry  # noqa: E402
 from harness.sandbox import Sandbox, make_sandbox  # noqa: E402
+from harness.tools import ToolError, Tools, ensure_tools  # noqa: E402
+
+# The sample project and the broken pipelines are data, not tests of this suite.
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +28,34 @@ def python_templates(tmp_path_factory) -> Path:
 def sandbox(tmp_path, python_templates) -> Sandbox:
     """A fresh sandbox: own HOME, TMPDIR, caches and a copied non-venv Python."""
     return make_sandbox(tmp_path / "sandbox", python_templates)
+
+
+@pytest.fixture
+def registry(tmp_path) -> Registry:
+    """A GitLab-style PyPI registry on a free loopback port, with empty storage; stopped afterwards."""
+    with start_registry(tmp_path / "registry") as reg:
+        yield reg
+
+
+@pytest.fixture(scope="session")
+def gitlab_ci_local() -> Tools:
+    """gitlab-ci-local and Node 22 (installed into .tools/ on first use)."""
+    try:
+        return ensure_tools()
+    except ToolError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+def pytest_sessionstart(session):
+    """Install gitlab-ci-local and Node 22 once, before any worker starts, with a visible line."""
+    if hasattr(session.config, "workerinput"):
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else print
+    try:
+        ensure_tools(progress=write)
+    except ToolError as exc:  # the tests that run pipelines fail with this message
+        write(f"gitlab-ci-local is not available: {exc}")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -1,0 +1,96 @@
+"""What each pipeline example must leave behind, checked after it ran.
+
+One module per docs page (`effects/<page>.py`) registers a check for each pipeline example the page
+shows, under the example's id (`str(example)`: the snippet file, or `docs/page.md:LINE` inline):
+
+    from effects import effect
+
+    @effect("snippets/publishing/gitlab-registry.yml", tag="v1.2.3")
+    def wheels_are_in_the_registry(run):  # run: harness.runner.PipelineRun
+        assert run.registry.files() == ["sample-1.2.3-py3-none-any.whl", ...]
+
+The keyword arguments say how to run the example (see `Effect`). A check is a plain function that
+asserts; its assertion message should say what is missing. A pipeline example with no registered
+effect fails: exit code 0 alone proves too little.
+
+What a check can look at (harness/runner.py, PipelineRun): `run.jobs[name]` with `.status`, `.log`,
+`.dir` (the job's own copy of the project, its CI_PROJECT_DIR) and `.artifacts`; `parallel:` jobs
+appear once per instance (`"test: [3.11]"`, `"shards: [1/2]"`); `run.cache_dirs()` the saved caches;
+`run.registry` (files(), index_url(), authenticated(url)); `run.sandbox.run(...)` to run anything
+else (e.g. install from the registry into a fresh venv). Jobs run natively with the sandbox's Python
+(3.11) and the pinned uv: an `image:` or a PYTHON_VERSION does not change the interpreter.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A check for one example and how to run the example for it."""
+
+    key: str  # str(example)
+    check: Callable  # check(run) -> None, raises AssertionError
+    tag: str | None = None  # run as a tag pipeline: CI_COMMIT_TAG and a git tag of this name
+    variables: dict[str, str] = field(default_factory=dict)  # extra CI/CD variables for the run
+    jobs: tuple[str, ...] | None = None  # run only these jobs (and what they need); default: all
+    prepare: Callable | None = None  # prepare(workdir: Path, registry) before the commit is made
+    host: str = ""  # YAML appended to a `fragment` example to make it a runnable pipeline
+    where: str = ""  # module:function, for messages
+
+    def __call__(self, run) -> None:
+        self.check(run)
+
+
+EFFECTS: dict[str, Effect] = {}
+
+
+def effect(
+    key: str,
+    *,
+    tag: str | None = None,
+    variables: dict[str, str] | None = None,
+    jobs: list[str] | tuple[str, ...] | None = None,
+    prepare: Callable | None = None,
+    host: str = "",
+):
+    """Register the decorated function as the effect check of example `key`."""
+
+    def register(check: Callable) -> Callable:
+        where = f"{check.__module__}.{check.__qualname__}"
+        if key in EFFECTS:
+            raise ValueError(f"{where}: {key} already has an effect check ({EFFECTS[key].where})")
+        EFFECTS[key] = Effect(
+            key, check, tag, dict(variables or {}), tuple(jobs) if jobs else None, prepare, host, where
+        )
+        return check
+
+    return register
+
+
+def load() -> dict[str, Effect]:
+    """Import every module of this package (each registers its checks) and return the registry."""
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        importlib.import_module(f"{__name__}.{info.name}")
+    return EFFECTS
+
+
+def effect_for(key: str) -> Effect | None:
+    return load().get(key)
+
+
+@functools.cache
+def macros():
+    """docs/macros.py, the one source of UV_VERSION, PYTHON_VERSION and friends."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "macros.py"
+    spec = importlib.util.spec_from_file_location("docs_macros", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

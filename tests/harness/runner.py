@@ -1,0 +1,502 @@
+"""Run a .gitlab-ci.yml for real: gitlab-ci-local's shell executor, the pinned uv, the local registry.
+
+Each run gets a git repository inside the sandbox holding the sample project
+(tests/fixtures/sample-project/) and the example as its .gitlab-ci.yml. gitlab-ci-local runs the
+pipeline with `--force-shell-executor --shell-isolation`: every job runs natively in its own copy of
+the repository, artifacts and caches move between jobs only as declared. `image:` and `services:`
+are ignored by the shell executor: jobs run with the sandbox's Python and the pinned uv instead of
+the image's, which is the point (the uv the guide documents is the uv that runs).
+
+Predefined variables point at the local registry (CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN,
+CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG). Every proxy variable points at a closed
+loopback port, so a job that reaches for the internet fails at once without a DNS lookup.
+
+Script lines that cannot run on this machine (NOT_RUNNABLE) are replaced by an `echo` naming the
+reason before the run, so the rest of the job still runs, and are reported as not runnable.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .collect import ROOT, Example
+from .gitlab import GLOBAL_KEYWORDS, Map, Reference, Seq, YAMLProblem, line_of, load
+from .registry import Registry
+from .sandbox import CLOSED_INDEX, Sandbox
+from .tools import ensure_tools
+
+SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
+SCRIPT_KEYS = ("before_script", "script", "after_script")
+CLOSED_PROXY = CLOSED_INDEX.removesuffix("/simple")
+DEFAULT_TIMEOUT = 90.0
+
+# Script lines that cannot run here, each with the reason the report prints. A matching line is
+# replaced by an `echo` of the reason; the job's other lines still run.
+NOT_RUNNABLE: list[tuple[re.Pattern, str]] = [
+    (re.compile(r"^\s*glab\b", re.M), "glab calls the API of a real GitLab server"),
+    (
+        re.compile(r"--trusted-publishing[= ]+always|_ID_TOKEN\b"),
+        "PyPI trusted publishing needs a GitLab-signed ID token and pypi.org",
+    ),
+    (
+        re.compile(r"^\s*(sudo\s+)?(docker|podman|buildah|/kaniko/executor)\b", re.M),
+        "needs a container engine",
+    ),
+    (
+        re.compile(r"^\s*(sudo\s+)?(apt-get|apt|apk|dnf|yum)\s", re.M),
+        "installs system packages into the job image; jobs run natively here",
+    ),
+    (
+        re.compile(r"\b(curl|wget)\b[^\n]*https?://(?!127\.0\.0\.1|localhost|\$\{?CI_)"),
+        "downloads from the internet",
+    ),
+]
+# Jobs publishing with trusted publishing declare an ID token; their `uv publish` cannot run here.
+TRUSTED_PUBLISHING = (
+    re.compile(r"^\s*uv publish\b", re.M),
+    "PyPI trusted publishing needs a GitLab-signed ID token and pypi.org",
+)
+
+
+class PipelineError(Exception):
+    """The pipeline could not be set up; the message starts with file:line."""
+
+
+@dataclass
+class JobResult:
+    status: str  # "passed", "failed", "warned" (failed with allow_failure), "not run"
+    log: str  # the job's output (gitlab-ci-local's output/<job>.log)
+    dir: Path | None = None  # the job's working copy (CI_PROJECT_DIR)
+    artifacts: Path | None = None  # what the job exported as artifacts
+
+
+@dataclass
+class ScriptLine:
+    job: str  # job (or template) the line belongs to
+    text: str
+    line: int  # 1-based line within the pipeline text
+    reason: str | None = None  # set when the line cannot run here
+
+
+@dataclass
+class PipelineRun:
+    workdir: Path  # the repository (the pipeline's project)
+    jobs: dict[str, JobResult]
+    returncode: int
+    log: str  # gitlab-ci-local's own output
+    registry: Registry
+    sandbox: Sandbox
+    variables: dict[str, str]
+    text: str  # the .gitlab-ci.yml that ran (after not-runnable lines were replaced)
+    lines: list[ScriptLine]
+    where: Callable[[int], str]  # 1-based pipeline line -> "file:line"
+    job_lines: dict[str, int]  # job name -> 1-based line of its key
+    duration: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return (
+            not self.timed_out
+            and self.returncode == 0
+            and bool(self.jobs)
+            and all(j.status in ("passed", "warned") for j in self.jobs.values())
+        )
+
+    @property
+    def state(self) -> Path:
+        """gitlab-ci-local's state dir (builds, artifacts, cache, output)."""
+        return self.workdir / ".gitlab-ci-local"
+
+    def cache_dirs(self) -> list[Path]:
+        """The caches jobs saved, one directory per cache key."""
+        cache = self.state / "cache"
+        return sorted(p for p in cache.iterdir() if p.is_dir()) if cache.is_dir() else []
+
+    @property
+    def executed(self) -> set[str]:
+        """First lines of the commands the jobs ran (as gitlab-ci-local echoes them)."""
+        seen = set()
+        for job in self.jobs.values():
+            for line in job.log.splitlines():
+                if line.startswith("$ "):
+                    seen.add(line[2:].removesuffix(" # collapsed multi-line command").strip())
+        return seen
+
+    @property
+    def script_lines(self) -> tuple[int, int]:
+        """(lines run, lines shown): every script item of every job and template counts once."""
+        executed = self.executed
+        run = sum(1 for s in self.lines if s.reason is None and _first_line(s.text) in executed)
+        return run, len(self.lines)
+
+    @property
+    def not_runnable(self) -> list[tuple[str, str]]:
+        return [(self.where(s.line), s.reason) for s in self.lines if s.reason]
+
+    def failure(self, tail: int = 25) -> str:
+        """Why the run is not ok, starting with the file:line of the job (or the pipeline) at fault."""
+        if self.timed_out:
+            return (
+                f"{self.where(1)}: pipeline stopped after {self.duration:.0f} s (timeout): a job hangs\n"
+                + _tail(self.log, tail)
+            )
+        bad = [(n, j) for n, j in self.jobs.items() if j.status not in ("passed", "warned")]
+        if not bad or all(j.status == "not run" for j in self.jobs.values()):
+            return (
+                f"{self.where(1)}: gitlab-ci-local exited {self.returncode} without running a job\n"
+                + _tail(self.log, tail)
+            )
+        parts = []
+        for name, job in bad:
+            key = next((j for j in self.job_lines if _instance_of(name, j)), name)
+            where = self.where(self.job_lines.get(key, 1))
+            what = "did not run (rules, when or needs left it out)" if job.status == "not run" else "failed"
+            parts.append(f"{where}: job {name!r} {what}\n" + _tail(job.log, tail))
+        return "\n".join(parts)
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0].strip()
+
+
+def _tail(text: str, n: int) -> str:
+    lines = text.rstrip().splitlines()[-n:]
+    return "\n".join("    " + line for line in lines)
+
+
+# --- reading the pipeline ----------------------------------------------------------------------
+
+
+def _script_items(value, node, job: str) -> list[ScriptLine]:
+    """Leaf commands of a script list with their lines; `!reference` items point elsewhere."""
+    if isinstance(value, Reference):
+        return []
+    if isinstance(value, Seq):
+        return [item for v, n in zip(value, value.nodes) for item in _script_items(v, n, job)]
+    if isinstance(value, str):
+        return [ScriptLine(job, value, line_of(node))]
+    return []
+
+
+def script_lines(config: Map) -> list[ScriptLine]:
+    """Every script command the pipeline shows: jobs, templates, `default:` and top-level scripts."""
+    found: list[ScriptLine] = []
+    for key, value in config.items():
+        if key in SCRIPT_KEYS:
+            found += _script_items(value, config.value_nodes[key], key)
+        elif isinstance(value, Map) and (key not in GLOBAL_KEYWORDS or key == "default"):
+            for part in SCRIPT_KEYS:
+                if part in value:
+                    found += _script_items(value[part], value.value_nodes[part], key)
+    return found
+
+
+def jobs_of(config: Map) -> dict[str, int]:
+    """Visible jobs -> 1-based line of their key."""
+    return {
+        k: line_of(config.key_nodes[k])
+        for k, v in config.items()
+        if isinstance(k, str) and k not in GLOBAL_KEYWORDS and not k.startswith(".") and isinstance(v, Map)
+    }
+
+
+def _manual_jobs(config: Map) -> list[str]:
+    return [name for name in jobs_of(config) if config[name].get("when") == "manual"]
+
+
+def _mark_not_runnable(config: Map, lines: list[ScriptLine]) -> None:
+    trusted = {k for k, v in config.items() if isinstance(v, Map) and "id_tokens" in v}
+    if isinstance(config.get("default"), Map) and "id_tokens" in config["default"]:
+        trusted |= set(jobs_of(config))
+    for s in lines:
+        for pattern, reason in NOT_RUNNABLE + ([TRUSTED_PUBLISHING] if s.job in trusted else []):
+            if pattern.search(s.text):
+                s.reason = reason
+                break
+
+
+def _replace_not_runnable(text: str, config: Map) -> str:
+    """The pipeline text with each not-runnable item replaced by an echo (line numbers kept)."""
+    lines = script_lines(config)
+    _mark_not_runnable(config, lines)
+    edits = []
+
+    def visit(value, node):
+        if isinstance(value, Reference):
+            return
+        if isinstance(value, Seq):
+            for v, n in zip(value, value.nodes):
+                visit(v, n)
+        elif isinstance(value, str):
+            hit = next((s for s in lines if s.line == line_of(node) and s.text == value and s.reason), None)
+            if hit:
+                edits.append((node.start_mark.index, node.end_mark.index, hit.reason))
+
+    for key, value in config.items():
+        if key in SCRIPT_KEYS:
+            visit(value, config.value_nodes[key])
+        elif isinstance(value, Map):
+            for part in SCRIPT_KEYS:
+                if part in value:
+                    visit(value[part], value.value_nodes[part])
+    for start, end, reason in sorted(edits, reverse=True):
+        span = text[start:end]
+        echo = "'echo \"not runnable here: " + reason.replace("'", "") + "\"'"
+        text = text[:start] + echo + "\n" * span.count("\n") + text[end:]
+    return text
+
+
+# --- running -----------------------------------------------------------------------------------
+
+
+def _git(repo: Path, sandbox: Sandbox, *args: str) -> None:
+    result = sandbox.run(["git", *args], cwd=repo, timeout=30)
+    if result.returncode != 0:
+        raise PipelineError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
+
+
+def _make_repo(repo: Path, sandbox: Sandbox, registry: Registry, text: str, tag: str | None, prepare) -> None:
+    shutil.copytree(SAMPLE_PROJECT, repo, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+    (repo / ".gitlab-ci.yml").write_text(text)
+    if prepare is not None:
+        prepare(repo, registry)
+    _git(repo, sandbox, "init", "-q", "-b", "main")
+    _git(repo, sandbox, "config", "user.name", "Pipeline Runner")
+    _git(repo, sandbox, "config", "user.email", "runner@example.invalid")
+    _git(repo, sandbox, "add", "-A")
+    _git(repo, sandbox, "commit", "-q", "-m", "sample project")
+    _git(repo, sandbox, "remote", "add", "origin", f"{registry.url}/{registry.project_path}.git")
+    # gitlab-ci-local reads the default branch from the remote's HEAD.
+    _git(repo, sandbox, "update-ref", "refs/remotes/origin/main", "HEAD")
+    _git(repo, sandbox, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    if tag:
+        _git(repo, sandbox, "tag", tag)
+
+
+def predefined_variables(registry: Registry, tag: str | None) -> dict[str, str]:
+    """GitLab's predefined variables, pointing at the local registry."""
+    variables = {
+        "CI_API_V4_URL": registry.api_v4,
+        "CI_PROJECT_ID": registry.project_id,
+        "CI_PROJECT_PATH": registry.project_path,
+        "CI_JOB_TOKEN": registry.job_token,
+        "CI_SERVER_HOST": "127.0.0.1",
+        "CI_SERVER_PORT": str(registry.port),
+        "CI_SERVER_PROTOCOL": "http",
+        "CI_SERVER_FQDN": registry.host,
+        "CI_SERVER_URL": registry.url,
+        "CI": "true",
+        "GITLAB_CI": "true",
+    }
+    if tag:
+        variables.update(CI_COMMIT_TAG=tag, CI_COMMIT_REF_NAME=tag, CI_COMMIT_REF_SLUG=_slug(tag))
+    return variables
+
+
+def _slug(ref: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", ref.lower())[:63].strip("-")
+
+
+def _safe_job_name(name: str) -> str:
+    """gitlab-ci-local's file name for a job (its safeDockerString: runs of other characters than
+    letters, digits, `_` and `-` become their base64url, e.g. `test: [3.11]` -> `testOiBb3Lg11XQ`)."""
+
+    def encode(m: re.Match) -> str:
+        return base64.urlsafe_b64encode(m.group().encode()).decode().rstrip("=")
+
+    return re.sub(r"[^\w-]+", encode, name)
+
+
+def _instance_of(name: str, job: str) -> bool:
+    """Whether `name` is `job` or one of its `parallel:` instances (`job: [3.11]`, `job 1/3`)."""
+    return (
+        name == job
+        or name.startswith(job + ": [")
+        or re.fullmatch(re.escape(job) + r" \d+/\d+", name) is not None
+    )
+
+
+def _results(repo: Path, stdout: str, config_jobs: list[str]) -> dict[str, JobResult]:
+    """Result per job that ran (each `parallel:` instance by its own name); "not run" for the rest."""
+    status = {}
+    for line in stdout.splitlines():
+        m = re.match(r"^\s?(PASS|FAIL|WARN)\s+(.+?)\s*$", line)
+        if m and any(_instance_of(m[2], job) for job in config_jobs):
+            status[m[2]] = {"PASS": "passed", "FAIL": "failed", "WARN": "warned"}[m[1]]
+    names = [n for job in config_jobs for n in ([i for i in status if _instance_of(i, job)] or [job])]
+    jobs = {}
+    state = repo / ".gitlab-ci-local"
+    for name in names:
+        safe = _safe_job_name(name)
+        log = state / "output" / f"{safe}.log"
+        jobs[name] = JobResult(
+            status=status.get(name, "not run"),
+            log=log.read_text(errors="replace") if log.exists() else "",
+            dir=(state / "builds" / safe) if (state / "builds" / safe).exists() else None,
+            artifacts=(state / "artifacts" / safe) if (state / "artifacts" / safe).exists() else None,
+        )
+    return jobs
+
+
+def run_pipeline(
+    example_or_path: Example | Path | str,
+    sandbox: Sandbox,
+    registry: Registry,
+    *,
+    jobs: list[str] | tuple[str, ...] | None = None,
+    variables: dict[str, str] | None = None,
+    tag: str | None = None,
+    prepare: Callable[[Path, Registry], None] | None = None,
+    host: str = "",
+    timeout: float = DEFAULT_TIMEOUT,
+    wrapper: list[str] | None = None,
+) -> PipelineRun:
+    """Run a pipeline (an Example, or a .gitlab-ci.yml file) and return what happened.
+
+    `jobs` limits the run to those jobs and what they need; `variables` are CI/CD variables of the
+    project; `prepare(workdir, registry)` edits the project before its commit; `host` is YAML
+    appended to the text (what makes a job fragment a pipeline); `wrapper` prefixes the command
+    (e.g. strace). Raises PipelineError (message
+    starting with file:line) when the pipeline cannot even be read.
+    """
+    if isinstance(example_or_path, Example):
+        example = example_or_path
+        text = example.source
+        n_source = len(text.splitlines())
+
+        def where(line: int) -> str:
+            return example.where(line - 1) if line <= n_source else f"{example.where(0)} (host pipeline)"
+
+        markers = example.markers
+    else:
+        path = Path(example_or_path)
+        text = path.read_text()
+        shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+        def where(line: int) -> str:
+            return f"{shown}:{line}"
+
+        markers = {}
+    if host:
+        text = text.rstrip("\n") + "\n\n" + host
+    try:
+        config = load(text)
+    except YAMLProblem as exc:
+        raise PipelineError(f"{where(exc.line)}: {exc}") from None
+    if not isinstance(config, Map):
+        raise PipelineError(f"{where(1)}: a pipeline is a YAML mapping")
+    job_lines = jobs_of(config)
+    if not job_lines:
+        raise PipelineError(f"{where(1)}: no job to run (a fragment needs a host pipeline from its effect)")
+    lines = script_lines(config)
+    _mark_not_runnable(config, lines)
+    run_text = _replace_not_runnable(text, config)
+
+    tools = ensure_tools()
+    repo, n = sandbox.root / "work" / "project", 1
+    while repo.exists():  # a second run in the same sandbox gets its own project
+        n += 1
+        repo = sandbox.root / "work" / f"project-{n}"
+    _make_repo(repo, sandbox, registry, run_text, tag, prepare)
+
+    values = predefined_variables(registry, tag)
+    for name in markers.get("variables", "").split():
+        values.setdefault(name, f"test-value-of-{name.lower()}")
+    values.update(variables or {})
+    argv = [
+        *(wrapper or []),
+        *tools.command(),
+        "--home",
+        str(sandbox.root / "gitlab-ci-local-home"),
+        "--force-shell-executor",
+        "--shell-isolation",
+        "--no-artifacts-to-source",
+        "--no-color",
+        "--no-json-schema-validation",  # the YAML checks validate the schema; this saves 0.3 s a run
+        "--max-job-name-padding",
+        "0",
+        "--ignore-predefined-vars",
+        ",".join(values),
+    ]
+    for name, value in values.items():
+        argv += ["--variable", f"{name}={value}"]
+    if tag:
+        argv += ["--unset-variable", "CI_COMMIT_BRANCH"]
+    for name in _manual_jobs(config):
+        argv += ["--manual", name]
+    if jobs:
+        argv += ["--needs", *jobs]
+    # GitLab sets no UV_DEFAULT_INDEX; with it, uv would prefer it over an example's --index-url.
+    # The public index stays out of reach through the proxy variables below.
+    base = {k: v for k, v in sandbox.env.items() if k not in ("UV_DEFAULT_INDEX", "PIP_INDEX_URL")}
+    env = {
+        **base,
+        # Nothing leaves loopback: any proxied request goes to a closed port (no DNS lookup happens).
+        **{
+            k: CLOSED_PROXY
+            for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+        },
+        "NO_PROXY": "127.0.0.1,localhost,::1",
+        "no_proxy": "127.0.0.1,localhost,::1",
+    }
+    (sandbox.root / "gitlab-ci-local-home").mkdir(exist_ok=True)
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        argv,
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,  # one process group: a timeout stops the jobs too
+    )
+    timed_out = False
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(proc)
+        out, _ = proc.communicate()
+    finally:
+        _kill_group(proc)  # jobs that outlived gitlab-ci-local (background processes)
+    duration = time.monotonic() - start
+    run = PipelineRun(
+        workdir=repo,
+        jobs=_results(repo, out, list(job_lines)),
+        returncode=proc.returncode,
+        log=out,
+        registry=registry,
+        sandbox=sandbox,
+        variables=values,
+        text=run_text,
+        lines=lines,
+        where=where,
+        job_lines=job_lines,
+        duration=duration,
+        timed_out=timed_out,
+    )
+    if jobs:  # jobs left out on purpose are not failures
+        run.jobs = {
+            n: j
+            for n, j in run.jobs.items()
+            if j.status != "not run" or any(_instance_of(n, w) for w in jobs)
+        }
+    return run
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
