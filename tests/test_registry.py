@@ -105,7 +105,7 @@ def test_job_token_publishes_to_the_project(sandbox, registry, project):
 def test_bad_credentials_are_401(sandbox, registry, project, user, password):
     result = publish(sandbox, project, registry.upload_url(), user, password or registry.job_token)
     assert result.returncode != 0
-    assert 'status code 401 Unauthorized. Server says: {"message": "401 Unauthorized"}' in result.stderr
+    assert 'status code 401 Unauthorized. Server says: {"message":"401 Unauthorized"}' in result.stderr
     assert registry.files() == []
 
 

@@ -161,28 +161,6 @@ def fresh_sandbox(request, name: str):
     )
 
 
-@pytest.fixture(autouse=True)
-def _registry_reads_whole_requests(monkeypatch):
-    """Shim until tests/harness/registry.py does it: read a request's body before answering.
-
-    The registry answers 401/404 without reading the upload, closes the connection, and uv, still
-    sending, reports a broken pipe instead of the status. GitLab reads the request first.
-    """
-    import io
-
-    from harness import registry as module
-
-    original = module._GitLabLayer.__call__
-
-    def call(self, environ, start_response):
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        if length:
-            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
-        return original(self, environ, start_response)
-
-    monkeypatch.setattr(module._GitLabLayer, "__call__", call)
-
-
 # --- the test ----------------------------------------------------------------------------------
 
 

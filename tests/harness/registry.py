@@ -51,7 +51,8 @@ logging.getLogger("pypiserver").setLevel(logging.ERROR)
 
 
 def _json(environ, start_response, status: str, message: str, headers: list | None = None) -> list[bytes]:
-    """A GitLab-style error: JSON `{"message": ...}` (uv prints the body after `Server says:`)."""
+    """A GitLab-style error: compact JSON `{"message":"..."}`, as GitLab sends it (uv prints the body
+    after `Server says:`; the seed's gitlab.com log shows `{"message":"404 Not Found"}`)."""
     # Read the request body first: closing on a client still uploading breaks its pipe, and uv would
     # report that instead of the status.
     length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -60,7 +61,7 @@ def _json(environ, start_response, status: str, message: str, headers: list | No
         if not chunk:
             break
         length -= len(chunk)
-    body = json.dumps({"message": message}).encode()
+    body = json.dumps({"message": message}, separators=(",", ":")).encode()
     start_response(
         status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))] + (headers or [])
     )
