@@ -49,11 +49,12 @@ sys.path.insert(0, str(ROOT / "docs"))
 import macros
 
 FIXTURE = Path(__file__).parent / "fixtures" / "troubleshooting" / "my-package"
+SAMPLE_PROJECT = Path(__file__).parent / "fixtures" / "sample-project"
 # The host the page's TOML examples name; tests put the local server's address in its place.
 PAGE_HOST = "https://gitlab.example.com"
 # The project path the trusted-publishing examples run in (what PyPI's publisher names).
 PROJECT_PATH = "group/demo"
-ENTRY_IDS = [f"T{n}" for n in range(1, 23)]
+ENTRY_IDS = [f"T{n}" for n in range(1, 24)]
 # Blocks marked reproduces="Tn" are checked here: their text is compared with uv's real output.
 CLAIMED_MARKERS = ("reproduces",)
 
@@ -278,6 +279,20 @@ def no_virtual_environment(entry, sandbox, request):
     entry.shows(entry.block("not considered"), out)
     override = job(entry.fix("break-system-packages.yml"), {})
     ok(override.where, sh(sandbox, "uv pip install --reinstall dist/*.whl", cwd=proj, env=override.variables))
+
+
+@reproducer("T23")
+def no_system_against_the_system_variable(entry, sandbox, request):
+    work = copy_project(SAMPLE_PROJECT, sandbox.root / "work" / "project")
+    command = "uv pip install --no-system --no-deps ./packages/sample-lib"
+    entry.shows(
+        entry.block("--no-system"),
+        failed(entry.where, sh(sandbox, command, cwd=work, env={"UV_SYSTEM_PYTHON": "1"})),
+    )
+    fix = job(entry.fix("system-python-opt-out.yml"), {})
+    ok(fix.where, run_job(sandbox, fix, cwd=work, env={}))
+    installed = sh(sandbox, "uv pip list --python .venv", cwd=work).stdout
+    assert "sample-lib" in installed, f"{fix.where}: sample-lib is not in .venv:\n{installed}"
 
 
 @reproducer("T18")
