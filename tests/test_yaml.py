@@ -13,7 +13,7 @@ import functools
 
 import pytest
 
-from harness.collect import examples
+from harness.collect import ROOT, Example, examples
 from harness.gitlab import check_example, check_yaml, kinds_for
 
 LANGUAGES = ("yaml", "yml")
@@ -80,3 +80,19 @@ def test_unsafe_block_is_rejected(example, record_property):
     assert check_yaml(example), (
         f"{example.where(-1)}: marked unsafe ({reason}), but the YAML checks find nothing wrong with it"
     )
+
+
+def test_project_pipeline(record_property):
+    """This repository's own .gitlab-ci.yml meets the rules its examples meet."""
+    record_property("check", "yaml-project")
+    text = (ROOT / ".gitlab-ci.yml").read_text()
+    lines = text.count("\n") or 1
+    example = Example(
+        page=".gitlab-ci.yml",
+        line=1,
+        lang="yaml",
+        info='yaml title=".gitlab-ci.yml"',
+        source=text,
+        origins=tuple((".gitlab-ci.yml", n) for n in range(1, lines + 1)),
+    )
+    assert check_yaml(example) == []
