@@ -13,11 +13,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# gitlab-ci-local gives jobs that name an `image:` CI_PROJECT_DIR=/builds/<group>/<project>, a path
-# outside the sandbox, even with the shell executor. Pipelines that write under $CI_PROJECT_DIR get
-# the job's own directory instead (jobs start there).
-IN_JOB_DIR = {"CI_PROJECT_DIR": "."}
-
 SAMPLE_FILES = [
     "sample-{v}-py3-none-any.whl",
     "sample-{v}.tar.gz",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from effects import effect, macros
-from effects._common import IN_JOB_DIR, cache_keys, imports, job_dir, log_of
+from effects._common import cache_keys, imports, job_dir, log_of
 
 
 @effect("snippets/projects/locked-test.yml")
@@ -25,7 +25,7 @@ def one_job_and_one_cache_per_python(run):
         assert any(k.startswith(prefix) for k in keys), f"no cache for Python {v} (keys: {sorted(keys)})"
 
 
-@effect("snippets/projects/non-root.yml", variables=IN_JOB_DIR)
+@effect("snippets/projects/non-root.yml")
 def everything_uv_wrote_is_in_the_checkout(run):
     directory = job_dir(run, "test")
     assert (directory / ".uv-cache").is_dir(), "the cache is not in the project directory"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 from effects import effect
-from effects._common import IN_JOB_DIR, job_dir, log_of
+from effects._common import job_dir, log_of
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -25,7 +25,7 @@ def _gitlab_ca(workdir, registry):
 
 @effect(
     "snippets/self-managed/ca-bundle.yml",
-    variables={**IN_JOB_DIR, "CI_SERVER_TLS_CA_FILE": "gitlab-ca.pem"},
+    variables={"CI_SERVER_TLS_CA_FILE": "gitlab-ca.pem"},
     prepare=_gitlab_ca,
 )
 def the_bundle_holds_public_roots_and_the_gitlab_ca(run):
