@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from harness import secrets, shell
 from harness.collect import examples
+from harness.gitlab import check_yaml
 
 EXAMPLES = [e for e in examples() if e.lang in secrets.LANGUAGES]
 
@@ -19,11 +20,13 @@ def test_no_secret_leaks(example, record_property):
     if "unsafe" in example.markers:
         # The page shows what not to do: the checker must say no to it.
         record_property("check", "unsafe")
-        rejected = secrets.rejections(example, shell.site_findings().get(str(example), []))
-        record_property("rejected_by", [str(f) for f in rejected])
+        rejected = [str(f) for f in secrets.rejections(example, shell.site_findings().get(str(example), []))]
+        if example.lang in ("yaml", "yml"):
+            rejected += check_yaml(example)
+        record_property("rejected_by", rejected)
         assert rejected, (
             f"{example.where(-1)}: marked unsafe ({example.markers.get('reason')}), but neither the secrets "
-            "rule nor bash -n nor ShellCheck rejects it"
+            "rule, bash -n, ShellCheck nor the YAML checks reject it"
         )
         return
     record_property("check", "secrets")

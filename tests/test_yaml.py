@@ -20,7 +20,6 @@ LANGUAGES = ("yaml", "yml")
 
 EXAMPLES = [example for lang in LANGUAGES for example in examples(lang)]
 CHECKED = [example for example in EXAMPLES if "unsafe" not in example.markers]
-UNSAFE = [example for example in EXAMPLES if "unsafe" in example.markers]
 
 
 @functools.cache
@@ -70,16 +69,6 @@ def test_images(example, record_property):
 @pytest.mark.parametrize("example", _applies("variables"), ids=str)
 def test_variables(example, record_property):
     _check(example, "variables", record_property)
-
-
-@pytest.mark.parametrize("example", UNSAFE, ids=str)
-def test_unsafe_block_is_rejected(example, record_property):
-    record_property("check", "yaml-unsafe")
-    record_property("example", str(example))
-    reason = example.markers.get("reason", "")
-    assert check_yaml(example), (
-        f"{example.where(-1)}: marked unsafe ({reason}), but the YAML checks find nothing wrong with it"
-    )
 
 
 def test_project_pipeline(record_property):
