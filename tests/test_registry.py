@@ -158,20 +158,7 @@ def test_published_package_installs_from_project_and_group_index(sandbox, regist
         == 0
     )
     for index in (registry.index_url(), registry.group_index_url()):
-        venv = sandbox.root / f"venv-{len(index)}"
-        assert sandbox.run(["uv", "venv", str(venv)]).returncode == 0
-        result = sandbox.run(
-            [
-                "uv",
-                "pip",
-                "install",
-                "--python",
-                str(venv),
-                "--default-index",
-                registry.authenticated(index),
-                "sample",
-            ]
-        )
+        result = registry.install_fresh(sandbox, sandbox.root / f"venv-{len(index)}", "sample", index=index)
         assert result.returncode == 0, result.stderr
         assert "+ sample==0.1.0" in result.stderr and "+ sample-lib==0.1.0" in result.stderr
 
@@ -188,20 +175,7 @@ def test_unknown_names_are_forwarded_to_the_public_index(sandbox, registry, publ
     status, headers, _ = get(registry.index_url() + "/public-helper/", auth=token(registry))
     assert status in (302, 303)
     assert headers["Location"] == f"{registry.public_index_url}/public-helper/"
-    venv = sandbox.root / "venv"
-    assert sandbox.run(["uv", "venv", str(venv)]).returncode == 0
-    result = sandbox.run(
-        [
-            "uv",
-            "pip",
-            "install",
-            "--python",
-            str(venv),
-            "--default-index",
-            registry.authenticated(registry.index_url()),
-            "public-helper",
-        ]
-    )
+    result = registry.install_fresh(sandbox, sandbox.root / "venv", "public-helper")
     assert result.returncode == 0, result.stderr
     assert "+ public-helper==3.0" in result.stderr
 

@@ -77,19 +77,7 @@ def test_published_wheels_install_from_the_index(sandbox, registry):
     run = run_pipeline(pipeline("publish"), sandbox, registry, tag="v1.2.3")
     assert run.ok, run.failure()
     venv = sandbox.root / "fresh"
-    assert sandbox.run(["uv", "venv", str(venv)]).returncode == 0
-    result = sandbox.run(
-        [
-            "uv",
-            "pip",
-            "install",
-            "--python",
-            str(venv),
-            "--default-index",
-            registry.authenticated(registry.index_url()),
-            "sample",
-        ]
-    )
+    result = registry.install_fresh(sandbox, venv, "sample")
     assert result.returncode == 0, result.stderr
     out = sandbox.run([str(venv / "bin" / "python"), "-c", "import sample; print(sample.greet('ci'))"])
     assert out.stdout.strip() == "HELLO, CI!"

@@ -261,6 +261,15 @@ class Registry:
         """`url` with the job token's credentials in it (for installing in effect checks)."""
         return url.replace("http://", f"http://{self.job_token_user}:{self.job_token}@", 1)
 
+    def install_fresh(self, sandbox, venv: Path, *packages: str, index: str | None = None):
+        """Make a new venv in the sandbox and install `packages` from one index of this registry
+        (the project index by default), with the job token; returns the `uv pip install` result."""
+        created = sandbox.run(["uv", "venv", str(venv)])
+        if created.returncode:
+            return created
+        url = self.authenticated(index or self.index_url())
+        return sandbox.run(["uv", "pip", "install", "--python", str(venv), "--default-index", url, *packages])
+
     def files(self, pid: str | None = None) -> list[str]:
         """Distribution files stored for a project, sorted."""
         return sorted(p.name for p in self._projects[pid or self.project_id].storage.iterdir() if p.is_file())
