@@ -27,6 +27,11 @@ def tagged_version_is_published_and_a_retry_passes(run):
     skipped = retry.stderr.count("already exists, skipping")
     assert skipped == len(expected), f"the retry skipped {skipped} of {len(expected)} files:\n{retry.stderr}"
     assert run.registry.files() == expected
+    venv = run.sandbox.root / "fresh-venv"
+    installed = run.registry.install_fresh(run.sandbox, venv, "sample==1.2.3")
+    assert installed.returncode == 0, f"the published sample does not install:\n{installed.stderr}"
+    greeting = run.sandbox.run([str(venv / "bin" / "python"), "-c", "import sample; print(sample.greet('ci'))"])
+    assert greeting.stdout.strip() == "HELLO, CI!", greeting.stdout + greeting.stderr
 
 
 @effect("snippets/publishing/pypi-trusted.yml", tag="v1.0.0")
