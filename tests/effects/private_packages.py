@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from effects import effect
 from effects._common import ROOT, imports, job_dir, make_wheel, run_uv
+
+# The Git server of the troubleshooting page's git-over-https fix: my-package in a repository that
+# this GitLab serves over HTTPS to the job token only, and the sample depending on it by ssh:// URL.
+from effects.troubleshooting import _SERVERS, _git_server
 
 TOML = ROOT / "snippets" / "private-packages" / "pyproject-index.toml"
 PLACEHOLDER_API = "https://gitlab.example.com/api/v4"
@@ -54,3 +59,20 @@ def the_published_library_installs_by_name(run):
     assert run.registry.files() == ["sample_lib-0.1.0-py3-none-any.whl", "sample_lib-0.1.0.tar.gz"]
     venv = job_dir(run, "install-lib") / ".venv/bin/python"
     assert imports(run, venv, "sample_lib"), "sample-lib from the registry is not in .venv"
+
+
+@effect("snippets/private-packages/git-dependency.yml", prepare=_git_server)
+def the_git_dependency_came_with_the_job_token(run):
+    _SERVERS.close()
+    directory = job_dir(run, "test")
+    assert imports(run, directory / ".venv/bin/python", "my_package"), "my-package is not in .venv"
+    token = run.registry.job_token
+    key = f"url.https://gitlab-ci-token:{token}@127.0.0.1/.insteadOf"
+    rewrites = run.sandbox.run(["git", "config", "--global", "--get-all", key])
+    assert rewrites.stdout.split() == ["ssh://git@127.0.0.1/", "git@127.0.0.1:", "https://127.0.0.1/"], (
+        f"the job's Git configuration lacks the three rewrites: {rewrites.stdout or rewrites.stderr}"
+    )
+    # The token is in the job's Git configuration only: not in the project, uv.lock or uv's cache.
+    places = [directory, Path(run.sandbox.env["UV_CACHE_DIR"])]
+    written = [p for d in places for p in d.rglob("*") if p.is_file() and token.encode() in p.read_bytes()]
+    assert not written, f"the job token was written to {written}"

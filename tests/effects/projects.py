@@ -13,12 +13,21 @@ def locked_env_ran_both_tests(run):
     assert imports(run, job_dir(run, "test") / ".venv/bin/python", "sample"), ".venv lacks the project"
 
 
+def venv_python_version(run, job: str) -> str:
+    """`major.minor` of the Python in the .venv job `job` made (run in the sandbox)."""
+    python = job_dir(run, job) / ".venv/bin/python"
+    result = run.sandbox.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+    assert result.returncode == 0, f"{job}: {python} does not run: {result.stderr.strip()}"
+    return result.stdout.strip()
+
+
 @effect("snippets/projects/matrix.yml")
 def one_job_and_one_cache_per_python(run):
     versions = ("3.11", "3.12", "3.13")
-    names = [f"test: [{v}]" for v in versions]
-    for name in names:
+    for v in versions:
+        name = f"test: [{v}]"
         assert "Ran 2 tests" in log_of(run, name), f"{name} did not run the tests"
+        assert venv_python_version(run, name) == v, f"{name} tested on another Python than {v}"
     keys = cache_keys(run)
     for v in versions:
         prefix = f"uv-{macros().UV_VERSION}-python{v}-"

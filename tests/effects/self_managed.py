@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from effects import effect
-from effects._common import job_dir, log_of
+from effects._common import imports, job_dir, log_of
 
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+# Where the page's job copies the corporate CA inside its image.
+IMAGE_STORE_CA = Path("/usr/local/share/ca-certificates/corporate-ca.crt")
 
 
 def _gitlab_ca(workdir, registry):
@@ -36,3 +39,15 @@ def the_bundle_holds_public_roots_and_the_gitlab_ca(run):
         roots = system.read()
     assert bundle == roots + gitlab_ca, "the bundle is not the image's roots followed by GitLab's CA"
     assert "Ran 2 tests" in log_of(run, "test")
+
+
+@effect("snippets/self-managed/system-certs.yml")
+def syncs_and_tests_with_system_certs_and_the_store_untouched(run):
+    directory = job_dir(run, "test")
+    assert imports(run, directory / ".venv/bin/python", "sample"), "uv sync left no .venv with the project"
+    assert "Ran 2 tests" in log_of(run, "test"), "unittest did not run the sample's two tests"
+    # The two lines that write the image's store are the only ones that did not run; on this
+    # machine they would have written its own store.
+    skipped = [where for where, _ in run.not_runnable]
+    assert len(skipped) == 2, f"expected the cp and update-ca-certificates lines not to run, got {skipped}"
+    assert not IMAGE_STORE_CA.exists(), f"{IMAGE_STORE_CA} exists: the machine's store was written"

@@ -5,7 +5,9 @@ Each run gets a git repository inside the sandbox holding the sample project
 pipeline with `--force-shell-executor --shell-isolation`: every job runs natively in its own copy of
 the repository, artifacts and caches move between jobs only as declared. `image:` and `services:`
 are ignored by the shell executor: jobs run with the sandbox's Python and the pinned uv instead of
-the image's, which is the point (the uv the guide documents is the uv that runs).
+the image's, which is the point (the uv the guide documents is the uv that runs). One part of the
+image is kept: a job whose image takes its Python version from a variable (`python$PYTHON_VERSION`,
+as in a test matrix) finds that version first on PATH as `python3` and `python` (see image_pythons).
 
 Predefined variables point at the local registry (CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN,
 CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG). Every proxy variable points at a closed
@@ -18,8 +20,10 @@ reason before the run, so the rest of the job still runs, and are reported as no
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -29,15 +33,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .collect import ROOT, Example
-from .gitlab import GLOBAL_KEYWORDS, Map, Reference, Seq, YAMLProblem, line_of, load
+from .gitlab import GLOBAL_KEYWORDS, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
 from .registry import Registry
-from .sandbox import CLOSED_INDEX, Sandbox
+from .sandbox import CLOSED_INDEX, GUIDE_PYTHONS, Sandbox
 from .tools import ensure_tools
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
 SCRIPT_KEYS = ("before_script", "script", "after_script")
 CLOSED_PROXY = CLOSED_INDEX.removesuffix("/simple")
 DEFAULT_TIMEOUT = 90.0
+UV_PIN = importlib.metadata.version("uv")  # the uv on the sandbox's PATH (pinned in pyproject.toml)
 
 # Script lines that cannot run here, each with the reason the report prints. A matching line is
 # replaced by an `echo` of the reason; the job's other lines still run.
@@ -58,6 +63,25 @@ NOT_RUNNABLE: list[tuple[re.Pattern, str]] = [
     (
         re.compile(r"\b(curl|wget)\b[^\n]*https?://(?!127\.0\.0\.1|localhost|\$\{?CI_)"),
         "downloads from the internet",
+    ),
+    (  # Only uv alone, unpinned or pinned to the uv on PATH: another pin must fail, not pass.
+        re.compile(
+            r"^\s*(python3?\s+-m\s+)?(pip3?|pipx)\s+install(\s+--?[\w-]+)*"
+            rf"\s+([\"']?)uv(=={re.escape(UV_PIN)})?\4\s*$",
+            re.M,
+        ),
+        f"pip downloads uv from PyPI; the sandbox has the pinned uv {UV_PIN} on PATH already",
+    ),
+    (
+        re.compile(r"^\s*uv python install\b", re.M),
+        "uv downloads Python builds from GitHub; the sandbox has base Pythons as python3.X instead",
+    ),
+    (  # Writing the store as root here would change the machine's trusted CAs: never run these.
+        re.compile(
+            r"\bupdate-ca-(certificates|trust)\b|/usr/local/share/ca-certificates\b|/etc/pki/ca-trust\b"
+            r"|>\s*/etc/ssl/certs/"
+        ),
+        "writes the image's certificate store (here it would be the machine's)",
     ),
 ]
 # Jobs publishing with trusted publishing declare an ID token; their `uv publish` cannot run here.
@@ -256,6 +280,75 @@ def _replace_not_runnable(text: str, config: Map) -> str:
     return text
 
 
+# --- the Python of a job's image ----------------------------------------------------------------
+
+# A variable giving the Python version in an image name: uv's `python$V` tags, Docker's `python:$V`.
+IMAGE_PYTHON = re.compile(r"(?:^|/)(?:python:|uv:[^/\s]*?python)\$\{?(?P<variable>\w+)\}?")
+
+
+def image_pythons(config: Map) -> dict[str, str]:
+    """Job -> the variable that holds the Python of its image ("PYTHON_VERSION").
+
+    Only jobs that choose their Python through a variable get it (a test matrix, the reference
+    pipeline's PYTHON_VERSION): for them the version is the point of the example. A job whose image
+    names a literal version (`python3.12-trixie-slim`) keeps the sandbox's `python3`, the Python
+    that the effect checks of `--system` installs look at.
+    """
+    pipeline = Pipeline(config)
+    found = {}
+    for name in jobs_of(config):
+        value, _ = pipeline.defined(name, "image")
+        ref = value.get("name") if isinstance(value, dict) else value
+        m = IMAGE_PYTHON.search(ref) if isinstance(ref, str) else None
+        if m:
+            found[name] = m["variable"]
+    return found
+
+
+def _image_python_hook(sandbox: Sandbox, pythons: dict[str, str]) -> str:
+    """Bash that each job shell sources (BASH_ENV): puts the Python of the job's image first on PATH.
+
+    GitLab runs such a job in its image, where `python3` and `python` are that version; here the
+    sandbox's copy of that version stands in. A version the sandbox lacks fails the job, saying so.
+    """
+    versions = ", ".join(v for v in GUIDE_PYTHONS if sandbox.image_python(v))
+    have = f"it has {versions} (GUIDE_PYTHONS in tests/harness/sandbox.py)"
+    lines = [
+        "# The Python of the job's image first on PATH (harness/runner.py).",
+        "_image_python() {",
+        "  local variable version",
+        '  case "${CI_JOB_NAME-}" in',
+    ]
+    for job, variable in pythons.items():
+        q = shlex.quote(job)
+        pattern = f"{q}|{shlex.quote(job + ': [')}*|{q}' '[0-9]*/[0-9]*"
+        lines.append(f"    {pattern}) variable={variable} version=${{{variable}-}} ;;")
+    lines += [
+        "    *) return 0 ;;",
+        "  esac",
+        '  case "$version" in 3.*.*) version=${version%.*} ;; esac',
+        f'  local dir={shlex.quote(str(sandbox.root / "image-python"))}/"$version"',
+        '  if [ -z "$version" ]; then',
+        '    echo "the job\'s image takes its Python version from $variable, which is empty" >&2',
+        "    exit 1",
+        "  fi",
+        '  if [ ! -d "$dir" ]; then',
+        f"    local why={shlex.quote(have)}",
+        '    case "$version" in',
+        *[f"      {v}) why={shlex.quote(why)} ;;" for v, why in sandbox.missing_pythons.items()],
+        "    esac",
+        '    echo "the job\'s image has Python $version, and the sandbox has no Python $version: $why" >&2',
+        "    exit 1",
+        "  fi",
+        '  case ":$PATH:" in *":$dir:"*) ;; *) PATH="$dir:$PATH" ;; esac',
+        "}",
+        "_image_python",
+        "unset -f _image_python",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # --- running -----------------------------------------------------------------------------------
 
 
@@ -450,6 +543,11 @@ def run_pipeline(
         "NO_PROXY": "127.0.0.1,localhost,::1",
         "no_proxy": "127.0.0.1,localhost,::1",
     }
+    pythons = image_pythons(config)
+    if pythons:
+        hook = repo.with_name(repo.name + "-image-python.sh")
+        hook.write_text(_image_python_hook(sandbox, pythons))
+        env["BASH_ENV"] = str(hook)
     (sandbox.root / "gitlab-ci-local-home").mkdir(exist_ok=True)
     start = time.monotonic()
     proc = subprocess.Popen(

@@ -2,8 +2,15 @@
 
 Everything a run could write lives under one temp dir: HOME, TMPDIR, the XDG dirs, uv's cache,
 tool and Python dirs. The environment is built from nothing (no inherited proxies, tokens or
-config). The only Python on PATH is a non-venv copy of this interpreter made inside the sandbox,
-so `uv pip install --system` / `UV_SYSTEM_PYTHON` change the copy, never the machine's Python.
+config). The Pythons on PATH are non-venv copies made inside the sandbox, so
+`uv pip install --system` / `UV_SYSTEM_PYTHON` change a copy, never the machine's Python:
+- python/ is this interpreter's version, as `python3`, `python` and `python3.X`;
+- the other versions the guide's pipelines ask for (GUIDE_PYTHONS) are `python3.X` only, links to
+  copies under pythons/ made from base interpreters found on the machine (pyenv's, or `python3.X`
+  on PATH). A version the machine lacks gets a `python3.X` that fails saying so, so a pipeline that
+  asks for it fails with that message;
+- image-python/3.X/ has `python3` and `python` of version 3.X: what an image with that Python has
+  first on PATH (the runner uses it for jobs whose image picks their Python).
 Unless a test names a registry, uv's default index is a closed loopback port: a request for a
 package fails at once instead of leaving the machine.
 """
@@ -11,12 +18,15 @@ package fails at once instead of leaving the machine.
 from __future__ import annotations
 
 import functools
+import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 # The pinned uv: installed into this project's environment next to the interpreter running us.
@@ -26,25 +36,93 @@ CLOSED_INDEX = "http://127.0.0.1:9/simple"
 PY_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
+# The Python versions the guide's pipelines ask for (test matrices, `--python 3.13`).
+GUIDE_PYTHONS = ("3.11", "3.12", "3.13")
+# Asked of a candidate interpreter: is it a base (non-venv) Python, and where is its stdlib?
+_QUERY = (
+    "import json, sys, sysconfig; "
+    "print(json.dumps({'version': '%d.%d' % sys.version_info[:2], 'venv': sys.prefix != sys.base_prefix, "
+    "'base': sys.base_prefix, 'stdlib': sysconfig.get_paths()['stdlib']}))"
+)
+
+
+@dataclass(frozen=True)
+class BasePython:
+    version: str  # "3.12"
+    base: Path  # its sys.base_prefix
+    stdlib: Path
+
+
+def _pyenv_versions() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+
+
+def _candidates(version: str) -> list[Path]:
+    """Executables that may be a base Python `version`: pyenv's (newest patch first), then PATH's."""
+    pyenv = _pyenv_versions()
+    found = [p for p in pyenv.glob(f"{version}.*") if re.fullmatch(rf"{re.escape(version)}\.\d+", p.name)]
+    found.sort(key=lambda p: int(p.name.rsplit(".", 1)[1]), reverse=True)
+    on_path = shutil.which(f"python{version}")
+    return [p / "bin" / f"python{version}" for p in found] + ([Path(on_path)] if on_path else [])
+
+
 @functools.cache
-def python_template(where: Path) -> Path:
-    """A relocatable, non-venv copy of this interpreter's base Python (made once per process)."""
-    base = Path(sys.base_prefix)
-    dest = where / f"python{PY_VERSION}"
+def base_python(version: str) -> BasePython | str:
+    """The machine's base interpreter for `version`, or why there is none (found once per process)."""
+    if version == PY_VERSION:
+        base = Path(sys.base_prefix)
+        paths = sysconfig.get_paths(vars={"base": str(base), "platbase": str(base)})
+        return BasePython(version, base, Path(paths["stdlib"]))
+    tried = []
+    for exe in _candidates(version):
+        try:
+            out = subprocess.run([exe, "-I", "-c", _QUERY], capture_output=True, text=True, timeout=30)
+            facts = json.loads(out.stdout)
+        except (OSError, ValueError, subprocess.TimeoutExpired):
+            tried.append(f"{exe} (does not run)")
+            continue
+        if facts["version"] != version or facts["venv"]:
+            tried.append(f"{exe} (Python {facts['version']}{', a venv' if facts['venv'] else ''})")
+            continue
+        return BasePython(version, Path(facts["base"]), Path(facts["stdlib"]))
+    pyenv = _pyenv_versions() / f"{version}.*"
+    return f"this machine has no base Python {version} (looked for {pyenv} and python{version} on PATH" + (
+        f"; tried {', '.join(tried)})" if tried else ")"
+    )
+
+
+@functools.cache
+def python_template(where: Path, version: str = PY_VERSION) -> Path | str:
+    """A relocatable, non-venv copy of the base Python `version` (made once per process), or why
+    there is none. Only this interpreter's copy has `python3` and `python`; others are `python3.X`."""
+    found = base_python(version)
+    if isinstance(found, str):
+        return found
+    dest = where / f"python{version}"
     if dest.exists():
         return dest
     (dest / "bin").mkdir(parents=True)
-    exe = base / "bin" / f"python{PY_VERSION}"
+    exe = found.base / "bin" / f"python{version}"
     shutil.copy2(exe, dest / "bin" / exe.name)
-    for name in ("python3", "python"):
-        (dest / "bin" / name).symlink_to(exe.name)
-    stdlib = Path(sysconfig.get_paths(vars={"base": str(base), "platbase": str(base)})["stdlib"])
-    skip = shutil.ignore_patterns("site-packages", "__pycache__", "test", "tests", "idlelib", "tkinter", "turtledemo")
+    if version == PY_VERSION:
+        for name in ("python3", "python"):
+            (dest / "bin" / name).symlink_to(exe.name)
+    stdlib = found.stdlib
+    skip = shutil.ignore_patterns(
+        "site-packages", "__pycache__", "test", "tests", "idlelib", "tkinter", "turtledemo", "*.a"
+    )
     shutil.copytree(stdlib, dest / "lib" / stdlib.name, ignore=skip, symlinks=True)
     (dest / "lib" / stdlib.name / "site-packages").mkdir()
-    for lib in (base / "lib").glob("libpython*.so*"):
+    for lib in (found.base / "lib").glob(f"libpython{version}*.so*"):
         shutil.copy2(lib, dest / "lib" / lib.name, follow_symlinks=False)
     return dest
+
+
+def _missing_python(path: Path, version: str, why: str) -> None:
+    """A `python3.X` that fails saying why: a pipeline asking for that version fails with this."""
+    message = f"python{version}: the sandbox cannot provide it: {why}"
+    path.write_text(f"#!/bin/sh\necho {shlex.quote(message)} >&2\nexit 1\n")
+    path.chmod(0o755)
 
 
 @dataclass
@@ -53,10 +131,17 @@ class Sandbox:
 
     root: Path
     env: dict[str, str]
+    missing_pythons: dict[str, str] = field(default_factory=dict)  # version -> why it is not there
 
     @property
     def python(self) -> Path:
+        """The sandbox's `python3` (this interpreter's version)."""
         return self.root / "python" / "bin" / "python3"
+
+    def image_python(self, version: str) -> Path | None:
+        """A directory whose `python3` and `python` are `version`, as in an image with that Python."""
+        path = self.root / "image-python" / version
+        return path if path.is_dir() else None
 
     def run(
         self,
@@ -82,7 +167,7 @@ class Sandbox:
 
 
 def make_sandbox(root: Path, templates: Path) -> Sandbox:
-    """Lay out a sandbox in `root`; `templates` holds the per-session Python copy."""
+    """Lay out a sandbox in `root`; `templates` holds the per-session Python copies."""
     dirs = {
         name: root / name
         for name in ("home", "tmp", "work", "bin", "xdg-config", "xdg-data", "xdg-cache", "xdg-state", "xdg-bin")
@@ -90,8 +175,32 @@ def make_sandbox(root: Path, templates: Path) -> Sandbox:
     dirs.update(cache=root / "uv-cache", pythons=root / "uv-pythons", tools=root / "uv-tools")
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
-    # Hard links: a fresh tree per sandbox at the cost of a directory walk.
+    # Hard links: a fresh tree per sandbox at the cost of a directory walk. Other versions get their
+    # own prefix under pythons/ (python/lib keeps one stdlib) and a `python3.X` link in python/bin.
+    missing = {}
+    others = []
+    for version in GUIDE_PYTHONS:
+        template = python_template(templates, version)
+        if isinstance(template, str):
+            missing[version] = template
+        elif version != PY_VERSION:
+            others.append(template)
     subprocess.run(["cp", "-al", str(python_template(templates)), str(root / "python")], check=True)
+    if others:
+        (root / "pythons").mkdir()
+        subprocess.run(["cp", "-al", *map(str, others), str(root / "pythons")], check=True)
+    for template in others:
+        exe = root / "pythons" / template.name / "bin" / template.name
+        (root / "python" / "bin" / template.name).symlink_to(exe)
+    for version, why in missing.items():
+        _missing_python(root / "python" / "bin" / f"python{version}", version, why)
+    # What a job image with Python 3.X has first on PATH (the runner puts it there for such jobs).
+    for version in dict.fromkeys((PY_VERSION, *GUIDE_PYTHONS)):
+        if version not in missing:
+            image = root / "image-python" / version
+            image.mkdir(parents=True)
+            for name in ("python", "python3", f"python{version}"):
+                (image / name).symlink_to(root / "python" / "bin" / f"python{version}")
     for tool in ("uv", "uvx"):
         (dirs["bin"] / tool).symlink_to(UV.with_name(tool))
     env = {
@@ -116,4 +225,4 @@ def make_sandbox(root: Path, templates: Path) -> Sandbox:
         "PIP_INDEX_URL": CLOSED_INDEX,
         "NO_COLOR": "1",
     }
-    return Sandbox(root, env)
+    return Sandbox(root, env, missing)
