@@ -102,3 +102,11 @@ def run_uv(args: list[str], cwd: Path, scratch: Path, env: dict[str, str]) -> su
 def cache_keys(run) -> set[str]:
     """Keys of the caches the pipeline saved, without the cache's index in the job (`0_`)."""
     return {re.sub(r"^\d+_", "", c.name) for c in run.cache_dirs()}
+
+
+def venv_python_version(run, job: str) -> str:
+    """`major.minor` of the Python in the .venv job `job` made (run in the sandbox)."""
+    python = job_dir(run, job) / ".venv/bin/python"
+    result = run.sandbox.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+    assert result.returncode == 0, f"{job}: {python} does not run: {result.stderr.strip()}"
+    return result.stdout.strip()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from effects import effect
-from effects._common import imports, job_dir, log_of
-from effects.projects import venv_python_version
+from effects._common import imports, job_dir, log_of, venv_python_version
 
 
 @effect("snippets/images/git-image.yml")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from effects import effect, macros
-from effects._common import cache_keys, imports, job_dir, log_of
+from effects._common import cache_keys, imports, job_dir, log_of, venv_python_version
 
 
 @effect("snippets/projects/locked-test.yml")
@@ -11,14 +11,6 @@ def locked_env_ran_both_tests(run):
     log = log_of(run, "test")
     assert "test_greet" in log and "test_shout" in log, "unittest --verbose did not list both tests"
     assert imports(run, job_dir(run, "test") / ".venv/bin/python", "sample"), ".venv lacks the project"
-
-
-def venv_python_version(run, job: str) -> str:
-    """`major.minor` of the Python in the .venv job `job` made (run in the sandbox)."""
-    python = job_dir(run, job) / ".venv/bin/python"
-    result = run.sandbox.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
-    assert result.returncode == 0, f"{job}: {python} does not run: {result.stderr.strip()}"
-    return result.stdout.strip()
 
 
 @effect("snippets/projects/matrix.yml")

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from effects import effect, macros
-from effects._common import cache_keys, log_of, sample_dists
-from effects.projects import venv_python_version
+from effects._common import cache_keys, log_of, sample_dists, venv_python_version
 
 
 @effect("snippets/reference-pipeline/pipeline.yml", tag="v2.0.0")

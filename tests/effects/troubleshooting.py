@@ -158,6 +158,16 @@ def the_job_logs_the_pinned_uv(run):
     assert uv_versions(log_of(run, "test")) == [pin], f"the job did not log uv {pin}, the pin above"
 
 
+@effect("snippets/troubleshooting/existing-image-tag.yml")
+@effect("snippets/troubleshooting/derived-image.yml")
+def the_job_runs_the_uv_its_image_tag_names(run):
+    # Whether the registry has the tag is the YAML check's image rule; here the job's script runs.
+    tag_version = re.search(r"uv:(?:\$UV_VERSION|(\d+\.\d+\.\d+))", run.text)[1] or re.search(
+        r'UV_VERSION: "(.+)"', run.text
+    )[1]
+    assert uv_versions(log_of(run, "test")) == [tag_version], f"the job did not log uv {tag_version}"
+
+
 # --- environments --------------------------------------------------------------------------------
 
 INSTALL_LIB = """
