@@ -37,7 +37,10 @@ def summary_lines(reports: list) -> list[str]:
         if kind is None:
             continue
         if report.skipped:
-            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            if hasattr(report, "wasxfail"):
+                reason = f"expected failure: {report.wasxfail.removeprefix('reason: ')}"
+            else:
+                reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
             skipped.append(f"{kind} {props.get('example', report.nodeid)}: {reason.removeprefix('Skipped: ')}")
         elif report.passed:
             passed[kind] += 1
