@@ -14,9 +14,7 @@ import errno
 import http.server
 import re
 import shutil
-import ssl
 import tarfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from harness.reproduce import (
     make_tls,
     mismatch,
     simple_index,
+    start_tls,
     static_handler,
 )
 
@@ -93,12 +92,7 @@ def serve_tls(handler, tls, port: int = 0) -> int:
             if exc.errno != errno.EADDRINUSE or time.monotonic() > deadline:
                 raise
             time.sleep(0.5)
-    server.daemon_threads = True
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(tls.cert, tls.key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
+    start_tls(server, tls)
     _SERVERS.callback(server.server_close)
     _SERVERS.callback(server.shutdown)
     return server.server_address[1]

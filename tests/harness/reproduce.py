@@ -343,16 +343,22 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@contextlib.contextmanager
-def https_server(handler: type[http.server.BaseHTTPRequestHandler], tls: TLS) -> Iterator[int]:
-    """Serve `handler` over TLS on a free loopback port (yielded) in a thread of this process."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+def start_tls(server: http.server.ThreadingHTTPServer, tls: TLS) -> threading.Thread:
+    """Wrap `server`'s socket in TLS with `tls`'s certificate and serve it from a daemon thread."""
     server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tls.cert, tls.key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
+    return thread
+
+
+@contextlib.contextmanager
+def https_server(handler: type[http.server.BaseHTTPRequestHandler], tls: TLS) -> Iterator[int]:
+    """Serve `handler` over TLS on a free loopback port (yielded) in a thread of this process."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = start_tls(server, tls)
     try:
         yield server.server_address[1]
     finally:
