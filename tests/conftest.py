@@ -63,7 +63,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     reports = [
         r
-        for outcome in ("passed", "failed", "skipped", "error")
+        for outcome in ("passed", "failed", "skipped", "xfailed", "error")
         for r in terminalreporter.stats.get(outcome, [])
         if getattr(r, "when", None) in ("call", "setup") and (r.when == "call" or r.skipped)
     ]
