@@ -486,7 +486,7 @@ def semantic_findings(p: Pipeline) -> list[Finding]:
                     )
                 )
     # !reference targets
-    for ref in _references(data):
+    for ref in (v for v in walk(data) if isinstance(v, Reference)):
         if not ref or not all(isinstance(s, str) for s in ref):
             found.append(
                 (_line(ref.nodes[0] if ref.nodes else None), "!reference needs [job, key, ...] names")
@@ -543,15 +543,15 @@ def semantic_findings(p: Pipeline) -> list[Finding]:
     return sorted(set(found))
 
 
-def _references(value) -> Iterator[Reference]:
-    if isinstance(value, Reference):
-        yield value
-    elif isinstance(value, dict):
+def walk(value) -> Iterator:
+    """`value` and every mapping value and sequence item below it, depth first."""
+    yield value
+    if isinstance(value, dict):
         for item in value.values():
-            yield from _references(item)
+            yield from walk(item)
     elif isinstance(value, list):
         for item in value:
-            yield from _references(item)
+            yield from walk(item)
 
 
 def _variable_values(p: Pipeline) -> Iterator[tuple[object, yaml.Node | None]]:

@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -178,15 +178,6 @@ def console_script(example: Example) -> Script | None:
 # --- YAML pipelines -----------------------------------------------------------------------------
 
 
-def _walk(value) -> Iterator:
-    yield value
-    if isinstance(value, dict):
-        for v in value.values():
-            yield from _walk(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _walk(v)
-
 
 def _as_list(value) -> list:
     return value if isinstance(value, list) else [] if value is None else [value]
@@ -293,8 +284,8 @@ class Pipeline:
         if not isinstance(data, gitlab.Map):
             return cls(example, _map({}, {}), {})
         jobs = {k: v for k, v in data.items() if k not in GLOBAL_KEYS and isinstance(v, dict)}
-        used = {str(v[0]) for v in _walk(data) if isinstance(v, gitlab.Reference) and v}
-        used |= {str(p) for v in _walk(data) if isinstance(v, dict) for p in _as_list(v.get("extends"))}
+        used = {str(v[0]) for v in gitlab.walk(data) if isinstance(v, gitlab.Reference) and v}
+        used |= {str(p) for v in gitlab.walk(data) if isinstance(v, dict) for p in _as_list(v.get("extends"))}
         # Hidden jobs are templates; one that nothing here uses is checked as the job a reader makes of it.
         run = [k for k in jobs if not k.startswith(".") or k not in used]
         return cls(example, data, {k: _resolved(jobs, k) for k in run})
