@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -20,6 +22,14 @@ QUOTES = ("reproduces", "unsafe")  # blocks that show what uv or GitLab printed,
 @pytest.fixture(autouse=True)
 def _kind(record_property):
     record_property("check", "versions")
+
+
+def test_macros_read_the_pin_in_pyproject():
+    """The value every other test here compares with, read again without docs/macros.py."""
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("dependency-groups", {})
+    pins = sorted({m[1] for g in groups.values() for r in g if (m := re.fullmatch(r"uv==(\d+\.\d+\.\d+)", str(r)))})
+    assert len(pins) == 1, f"pyproject.toml:1: expected one exact uv==X.Y.Z pin, found {pins or 'none'}"
+    assert UV_VERSION == pins[0], f"docs/macros.py:1: UV_VERSION is {UV_VERSION}, pyproject.toml pins uv=={pins[0]}"
 
 
 def numbered(path: Path, name: str) -> list[tuple[str, str]]:
@@ -63,6 +73,8 @@ def test_stale_versions_are_reported_at_their_lines():
         "stale.yml:2: UV_VERSION 0.12.5 is not the pinned uv 0.13.9 (pyproject.toml)",
         "stale.yml:5: image tag 0.12 is not the pinned uv 0.13.9 (pyproject.toml)",
         "stale.yml:7: uv pin 0.13.8 is not the pinned uv 0.13.9 (pyproject.toml)",
+        "stale.yml:9: UV_VERSION 0.13.0 is not the pinned uv 0.13.9 (pyproject.toml)",
+        "stale.yml:10: image tag 0.13.8 is not the pinned uv 0.13.9 (pyproject.toml)",
     ]
 
 
@@ -77,4 +89,7 @@ def test_pinned_versions_pass():
 
 def test_literal_pin_in_prose_is_reported_but_not_history_or_fences():
     found = literal_pin_in_prose("page.md", (FIXTURES / "page.md").read_text(), "9.9.9")
-    assert found == ["page.md:3: writes uv 9.9.9 literally; use {{ uv_version }}"]
+    assert found == [
+        "page.md:3: writes uv 9.9.9 literally; use {{ uv_version }}",
+        "page.md:12: writes uv 9.9.9 literally; use {{ uv_version }}",
+    ]

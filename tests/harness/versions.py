@@ -12,10 +12,11 @@ import re
 
 # (pattern whose group 1 is a uv version, what the version is)
 USES = [
-    (re.compile(r"\bUV_VERSION:\s*[\"']?(\d+\.\d+(?:\.\d+)?)"), "UV_VERSION"),
+    # YAML `UV_VERSION: "X.Y.Z"`, shell `export UV_VERSION=X.Y.Z`, Dockerfile `ARG UV_VERSION=X.Y.Z`
+    (re.compile(r"\bUV_VERSION(?::\s*|=)[\"']?(\d+\.\d+(?:\.\d+)?)"), "UV_VERSION"),
     (re.compile(r"\buv\s*==\s*(\d+\.\d+(?:\.\d+)?)"), "uv pin"),
     (
-        re.compile(r"(?:ghcr\.io/astral-sh/uv|(?:docker\.io/)?astral/uv):(\d+\.\d+(?:\.\d+)?)(?![\w.])"),
+        re.compile(r"(?:ghcr\.io/astral-sh/uv|(?:docker\.io/)?astral/uv):(\d+\.\d+(?:\.\d+)?)(?!\.?\w)"),
         "image tag",
     ),
     (re.compile(r"required-version\s*=\s*[\"'][=<>~!]*\s*(\d+\.\d+(?:\.\d+)?)"), "required-version"),
@@ -33,7 +34,7 @@ def version_problems(lines: list[tuple[str, str]], pin: str) -> list[str]:
                 version = m[1]
                 if version not in (pin, minor) or (version == minor and what in ("uv pin", "installer URL")):
                     problems.append(f"{where}: {what} {version} is not the pinned uv {pin} (pyproject.toml)")
-    return sorted(set(problems))
+    return list(dict.fromkeys(problems))  # in line order, each once
 
 
 def literal_pin_in_prose(path_name: str, text: str, pin: str) -> list[str]:
@@ -43,8 +44,8 @@ def literal_pin_in_prose(path_name: str, text: str, pin: str) -> list[str]:
         m = re.match(r"^\s*(`{3,}|~{3,})", line)
         if m and fence is None:
             fence = m[1]
-        elif m and fence and m[1].startswith(fence[0]) and len(m[1]) >= len(fence):
-            fence = None
-        elif fence is None and re.search(rf"(?<![\d.]){re.escape(pin)}(?![\d.])", line):
+        elif fence and re.fullmatch(re.escape(fence[0]) + f"{{{len(fence)},}}", line.strip()):
+            fence = None  # a closing fence: the opening's character, at least as long, nothing else
+        elif fence is None and re.search(rf"(?<![\d.]){re.escape(pin)}(?!\.?\d)", line):
             problems.append(f"{path_name}:{n}: writes uv {pin} literally; use {{{{ uv_version }}}}")
     return problems
