@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 from pathlib import Path
 
 import pytest
-
 from harness.collect import ROOT, collect_site, examples
 
 # Languages shown for reading only. Each is counted in the summary with this reason.
@@ -16,6 +16,7 @@ INVENTORY_ONLY = {
 }
 
 
+@functools.cache
 def claims() -> tuple[dict[str, str], dict[str, str]]:
     """Language -> test module and marker -> test module, from what checking modules declare:
     `LANGUAGES` (every block of a language) and `CLAIMED_MARKERS` (blocks carrying a marker)."""

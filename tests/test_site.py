@@ -16,8 +16,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
 import pytest
-
 from harness.collect import ROOT, examples
+from harness.gitlab import walk
 from harness.site import Build, build, page_path, shared_base, shared_build
 
 TROUBLESHOOTING = "docs/troubleshooting.md"
@@ -131,18 +131,8 @@ def test_site_builds_strictly(site_build, record_property):
 
 def nav_pages() -> list[str]:
     """docs/... paths of every page the nav lists (mkdocs' own reading of mkdocs.yml)."""
-    def walk(item):
-        if isinstance(item, str):
-            yield item
-        elif isinstance(item, dict):
-            for value in item.values():
-                yield from walk(value)
-        elif isinstance(item, list):
-            for value in item:
-                yield from walk(value)
-
-    nav = config()["nav"] or []
-    return [f"docs/{p}" for p in walk(nav) if not OFFSITE_RE.match(p)]
+    pages = [item for item in walk(config()["nav"] or []) if isinstance(item, str)]
+    return [f"docs/{p}" for p in pages if not OFFSITE_RE.match(p)]
 
 
 def test_every_nav_page_is_built(site_build):

@@ -110,3 +110,11 @@ def venv_python_version(run, job: str) -> str:
     result = run.sandbox.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
     assert result.returncode == 0, f"{job}: {python} does not run: {result.stderr.strip()}"
     return result.stdout.strip()
+
+
+def assert_matrix_ran(run, versions=("3.11", "3.12", "3.13")) -> None:
+    """Each `test: [X.Y]` matrix job ran both sample tests in a .venv of Python X.Y."""
+    for version in versions:
+        job = f"test: [{version}]"
+        assert "Ran 2 tests" in log_of(run, job), f"{job} did not run the tests"
+        assert venv_python_version(run, job) == version, f"{job} tested on another Python than {version}"

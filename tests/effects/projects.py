@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from effects import effect, macros
-from effects._common import cache_keys, imports, job_dir, log_of, venv_python_version
+from effects._common import (
+    assert_matrix_ran,
+    cache_keys,
+    imports,
+    job_dir,
+    log_of,
+)
 
 
 @effect("snippets/projects/locked-test.yml")
@@ -16,10 +22,7 @@ def locked_env_ran_both_tests(run):
 @effect("snippets/projects/matrix.yml")
 def one_job_and_one_cache_per_python(run):
     versions = ("3.11", "3.12", "3.13")
-    for v in versions:
-        name = f"test: [{v}]"
-        assert "Ran 2 tests" in log_of(run, name), f"{name} did not run the tests"
-        assert venv_python_version(run, name) == v, f"{name} tested on another Python than {v}"
+    assert_matrix_ran(run, versions)
     keys = cache_keys(run)
     for v in versions:
         prefix = f"uv-{macros().UV_VERSION}-python{v}-"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from effects import effect, macros
-from effects._common import cache_keys, log_of, sample_dists, venv_python_version
+from effects._common import (
+    assert_matrix_ran,
+    cache_keys,
+    sample_dists,
+    venv_python_version,
+)
 
 
 @effect("snippets/reference-pipeline/pipeline.yml", tag="v2.0.0")
 def every_stage_ran_and_the_tag_was_published(run):
     versions = ("3.11", "3.12", "3.13")
-    for version in versions:
-        job = f"test: [{version}]"
-        assert "Ran 2 tests" in log_of(run, job), f"{job} ran no tests"
-        assert venv_python_version(run, job) == version, f"{job} ran on another Python than {version}"
+    assert_matrix_ran(run, versions)
     # The other jobs get the pipeline's PYTHON_VERSION from the default image.
     assert venv_python_version(run, "lint") == "3.12", "lint did not run on the pipeline's Python 3.12"
     assert run.registry.files() == sample_dists("2.0.0")
