@@ -355,7 +355,8 @@ def cache_not_writable(entry, sandbox, request):
     request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
     base.chmod(0o755)
     (base / "bin").mkdir()
-    (base / "bin" / "uv").symlink_to(UV)
+    # A copy, not a link: the checkout holding the pinned uv may be closed to other users.
+    shutil.copy2(UV, base / "bin" / "uv")
     proj = copy_project(FIXTURE, base / "project")
     (base / "tmp").mkdir()
     if os.geteuid() == 0:
