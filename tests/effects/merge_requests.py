@@ -51,7 +51,7 @@ def a_branch_without_merge_request_gets_a_branch_pipeline(run):
     branch="feature",
     change=_edit_code,
     variables=OPEN_MERGE_REQUEST,
-    ran=["test"],
+    ran=[],
 )
 def a_branch_with_a_merge_request_gets_no_branch_pipeline(run):
     assert not run.created, "workflow:rules created a branch pipeline next to the merge request's"
