@@ -15,15 +15,8 @@ import effects
 import pytest
 from harness.collect import Example, examples
 from harness.gitlab import Map, YAMLProblem, load
+from harness.kinds import is_pipeline
 from harness.runner import PipelineError, run_pipeline, script_lines
-
-
-def is_pipeline(example: Example) -> bool:
-    if example.lang not in ("yaml", "yml"):
-        return False
-    if "unsafe" in example.markers or "reproduces" in example.markers:
-        return False
-    return example.title == ".gitlab-ci.yml" or "fragment" in example.markers
 
 
 def shown_lines(example: Example):
