@@ -17,7 +17,7 @@ from harness.registry import start_registry
 
 from troubleshooting._in_pipeline import SAMPLE_FILES, build_my_package, refused, snippet_toml, use_my_package
 from troubleshooting._in_sandbox import add_to_pyproject, built, ci, page_toml
-from troubleshooting._reproducer import failed, ok, reproduces
+from troubleshooting._reproducer import absent, failed, ok, reproduces
 
 
 @reproduces("T4")
@@ -56,6 +56,11 @@ def test_publish_401(entry, sandbox, request):
         entry.shows(entry.output_of(shown), out)
         assert second.job_token not in out, "uv -vv printed the job token"
         assert second.files() == [d.name for d in dists], second.files()
+        # The page says the first line is missing when the variables name another index.
+        misnamed = {"UV_INDEX_REGISTRY_USERNAME": "gitlab-ci-token", "UV_INDEX_REGISTRY_PASSWORD": "x"}
+        publish = next(line for line in verbose.script if line.startswith("uv publish"))
+        out = failed(verbose.where, sh(sandbox, publish, cwd=proj, env={**ci(second), **misnamed}))
+        absent(entry.output_of(shown), out)
 
 
 def _retried_release(workdir, registry):
