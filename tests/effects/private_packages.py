@@ -10,7 +10,8 @@ from effects._common import ROOT, imports, job_dir, log_of, make_wheel, run_uv
 
 # The Git server of the troubleshooting page's git-over-https fix: my-package in a repository that
 # this GitLab serves over HTTPS to the job token only, and the sample depending on it by ssh:// URL.
-from effects.troubleshooting import _SERVERS, _git_server
+from harness.tls import stop_background_servers
+from troubleshooting.e17_t12_git_not_found import git_server
 
 TOML = ROOT / "snippets" / "private-packages" / "pyproject-index.toml"
 PLACEHOLDER_API = "https://gitlab.example.com/api/v4"
@@ -70,9 +71,9 @@ def the_package_installs_from_the_registry_by_name(run):
     )
 
 
-@effect("snippets/private-packages/git-dependency.yml", prepare=_git_server)
+@effect("snippets/private-packages/git-dependency.yml", prepare=git_server)
 def the_git_dependency_came_with_the_job_token(run):
-    _SERVERS.close()
+    stop_background_servers()
     directory = job_dir(run, "test")
     assert imports(run, directory / ".venv/bin/python", "my_package"), "my-package is not in .venv"
     token = run.registry.job_token

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from harness.gitlab import expand, load
-from harness.reproduce import mismatch
+from harness.quoted import mismatch
 
 from effects import effect
 from effects._common import ROOT, job_dir, log_of, run_uv, sample_dists

@@ -6,8 +6,10 @@
 
 The decorated function becomes a pytest test with the id Tn. It gets the page's entry
 (harness/entries.py), a fresh sandbox and pytest's `request`; afterwards every quoted block of the
-entry must have been shown. `marked="why"`, or `raise Marked("why")` from inside, reports the entry
-as marked with that reason once its checks ran (the summary lists it with the reason).
+entry must have been shown, except blocks the page marks `not-runnable reason="..."` (an older uv
+printed them, or only a GitLab server can). An entry with such blocks, a `marked="why"` (the cause
+needs a GitLab server although uv's reply is reproduced), or a `raise Marked("why")` from inside is
+reported as marked with its reasons once its checks ran (the summary lists them).
 """
 
 from __future__ import annotations
@@ -50,10 +52,13 @@ def reproduces(tid: str, marked: str | None = None):
             except Marked as why:
                 record_property("troubleshooting", f"marked: {why}")
                 pytest.skip(f"{tid} marked: {why}")
-            if marked:
-                record_property("troubleshooting", f"marked: {marked}")
-                pytest.skip(f"{tid} marked: {marked}")
             entry.all_shown()
+            reasons = [marked] if marked else []
+            reasons += [b.markers["reason"] for b in entry.not_reproducible]
+            if reasons:
+                why = "; ".join(dict.fromkeys(reasons))
+                record_property("troubleshooting", f"marked: {why}")
+                pytest.skip(f"{tid} marked: {why}")
             record_property("troubleshooting", "reproduced")
 
         test.__name__ = test.__qualname__ = func.__name__

@@ -13,7 +13,7 @@ from troubleshooting._in_pipeline import tag_version, uv_versions
 from troubleshooting._reproducer import reproduces
 
 
-@reproduces("T2", marked="pulling an image needs a container registry; the tag rule is checked")
+@reproduces("T2")
 def test_image_tag_does_not_exist(entry, sandbox, request):
     block = entry.block("manifest unknown")
     ref = re.search(r'"([^"\s]+)"', block.source)

@@ -13,7 +13,7 @@ from troubleshooting._in_pipeline import tag_version, uv_versions
 from troubleshooting._reproducer import failed, reproduces
 
 
-@reproduces("T3", marked="the job container needs a Docker or Kubernetes executor; uv's reply is reproduced")
+@reproduces("T3")
 def test_distroless_image_has_no_shell(entry, sandbox, request):
     # The Docker executor hands the image its shell command; the entrypoint /uv receives it.
     out = failed(entry.where, sh(sandbox, "uv sh -c 'echo job script'"))

@@ -9,9 +9,7 @@ from troubleshooting._in_sandbox import built, ci, consumer, page_toml, publish_
 from troubleshooting._reproducer import ok, reproduces
 
 
-@reproduces(
-    "T16", marked="only uv < 0.5.26 printed this; the pinned uv's use of index credentials is checked"
-)
+@reproduces("T16")
 def test_file_downloads_outside_simple(entry, sandbox, request):
     # The fix is T5's: a named index with its credentials. File URLs lie outside /simple.
     registry = request.getfixturevalue("registry")

@@ -45,7 +45,7 @@ def test_git_dependency(entry, sandbox, request):
     assert base and macros().DERIVED_IMAGES[base[0]]["git"], f"{fix.image} has no git"
 
 
-def _git_server(workdir, registry):
+def git_server(workdir, registry):
     """my-package in a Git repository of this GitLab, served over HTTPS to the job token only; the
     sample depends on it by its ssh:// URL. The rewritten URL has no port: the server needs 443."""
     tls = make_tls(workdir.parent / "git-tls", "GitLab CA")
@@ -68,7 +68,7 @@ def _git_server(workdir, registry):
     depend_on_my_package(workdir, requirement=requirement, env=developer)
 
 
-@effect("snippets/troubleshooting/git-over-https.yml", prepare=_git_server)
+@effect("snippets/troubleshooting/git-over-https.yml", prepare=git_server)
 def the_git_dependency_came_over_https(run):
     stop_background_servers()
     directory = job_dir(run, "test")

@@ -9,7 +9,7 @@ from troubleshooting._in_sandbox import add_to_pyproject, built, ci, page_toml
 from troubleshooting._reproducer import ok, reproduces
 
 
-@reproduces("T8", marked="only uv 0.9.x to 0.11.16 printed this; the pinned uv's first publish is checked")
+@reproduces("T8")
 def test_check_url_on_first_publish(entry, sandbox, request):
     # The publishing recipe (T4) on an empty registry: its index is the check URL, and GitLab
     # forwards the check for a package it does not have.
