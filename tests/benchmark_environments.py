@@ -125,17 +125,18 @@ def main() -> None:
                 registry.add_public_package(wheel)
             base = {"UV_DEFAULT_INDEX": registry.public_index_url, "UV_LINK_MODE": "copy"}
             project = make_project(root, sandbox, base)
-            measure(sandbox, project, root, base, runs, len(wheels))
+            measure(sandbox, project, root, base, runs, wheels)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def measure(sandbox: Sandbox, project: Path, root: Path, base: dict[str, str], runs: int, n_wheels: int) -> None:
+def measure(sandbox: Sandbox, project: Path, root: Path, base: dict[str, str], runs: int, wheels: list[Path]) -> None:
     uv, sync, test = "uv", ["uv", "sync", "--locked"], ["uv", "run", "--no-sync", "python", "-m", "pytest", "-q"]
     venv = project / ".venv"
     full_cache, pruned_cache = root / "cache-full", root / "cache-pruned"
     print(f"uv {sandbox.run([uv, '--version']).stdout.split()[1]}, Python {sys.version.split()[0]}, "
-          f"dev group {' '.join(DEV_GROUP)} ({n_wheels} wheels from a loopback index), {runs} runs per case")
+          f"dev group {' '.join(DEV_GROUP)} ({len(wheels)} wheels, {sum(w.stat().st_size for w in wheels) / 1e6:.1f} MB, "
+          f"from a loopback index), {runs} runs per case")
     print(f"{os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} (other work skews the figures)")
     timed(sandbox, sync, project, {**base, "UV_CACHE_DIR": str(full_cache)})  # fills the full cache
     shutil.copytree(full_cache, pruned_cache, symlinks=True)
