@@ -109,7 +109,7 @@ def test_build_stage_runs(example, sandbox, registry, record_property):
     registry.requests.clear()  # what the build asks, without what preparing its context asked
     build = dockerfile.build_natively(
         example, context, sandbox.root / "image", sandbox,
-        env={"UV_DEFAULT_INDEX": registry.public_index_url}, secrets_=build_secrets,
+        env={"UV_DEFAULT_INDEX": registry.public_index_url}, build_secrets=build_secrets,
     )
     if not build.ok:
         pytest.fail(build.problem, pytrace=False)

@@ -69,7 +69,7 @@ def _private_project(context: Path, registry) -> dict[str, str]:
 
 def _installed(step) -> list[str]:
     """The distributions a `uv sync` step installed (its ` + name==version` lines)."""
-    return re.findall(r"^ \+ ([\w.-]+)==", step.result.stderr, re.M)
+    return re.findall(r"^ \+ ([\w.-]+)==", step.stderr, re.M)
 
 
 def _image_holds_only_the_environment(build) -> None:

@@ -254,16 +254,9 @@ def site_findings() -> dict[str, list[shell.Finding]]:
 
 
 @dataclass
-class Step:
-    where: str  # file:line of the RUN
-    command: str
-    result: subprocess.CompletedProcess
-
-
-@dataclass
 class NativeBuild:
     root: Path  # the image's file system: after the build, what the last stage holds
-    steps: list[Step] = field(default_factory=list)
+    steps: list[subprocess.CompletedProcess] = field(default_factory=list)  # each RUN, in order
     problem: str | None = None  # "file:line: ..." when the build stops
 
     @property
@@ -278,9 +271,10 @@ class _Stop(Exception):
 def _stages(insts: list[Instruction]) -> list[list[Instruction]]:
     stages: list[list[Instruction]] = []
     for inst in insts:
-        if inst.keyword == "FROM" or not stages:
+        if inst.keyword == "FROM":
             stages.append([])
-        stages[-1].append(inst)
+        if stages:  # an ARG before the first FROM belongs to no stage
+            stages[-1].append(inst)
     return stages
 
 
@@ -326,10 +320,10 @@ def _mounts(inst: Instruction) -> list[dict[str, str]]:
 
 def build_natively(
     example: Example, context: Path, root: Path, sandbox, *, env: dict[str, str] | None = None,
-    secrets_: dict[str, str] | None = None,
+    build_secrets: dict[str, str] | None = None,
 ) -> NativeBuild:
     """Run the build stage of `example` (the stage that copies uv in) with `context` as the build
-    context; `env` adds to the sandbox's environment (an index URL), `secrets_` are build secrets."""
+    context; `env` adds to the sandbox's environment (an index URL), `build_secrets` are the build secrets by id."""
     build = NativeBuild(root)
     stages = _stages(instructions(example.source))
     index = next(
@@ -371,7 +365,7 @@ def build_natively(
                 *sources, dest = shlex.split(inst.args)
                 _copy_context(context, sources, root / (workdir / dest).relative_to("/"))
             elif inst.keyword == "RUN":
-                _run(inst, where, build, context, root, workdir, stage_env, secrets_ or {})
+                _run(inst, where, build, context, root, workdir, stage_env, build_secrets or {})
             elif inst.keyword not in ("LABEL", "EXPOSE", "USER", "CMD", "ENTRYPOINT", "STOPSIGNAL", "HEALTHCHECK"):
                 raise _Stop(f"{where}: {inst.keyword} is not run natively here")
         _keep_what_later_stages_copy(example, stages, index, root)
@@ -418,7 +412,7 @@ def _run(inst: Instruction, where: str, build: NativeBuild, context: Path, root:
             path.unlink(missing_ok=True)
         for path, hidden in shadowed:
             hidden.rename(path)
-    build.steps.append(Step(where, command, result))
+    build.steps.append(result)
     if result.returncode != 0:
         output = "\n".join("    " + line for line in (result.stdout + result.stderr).strip().splitlines()[-15:])
         raise _Stop(f"{where}: RUN exited {result.returncode}\n{output}")
