@@ -42,10 +42,10 @@ from pathlib import Path
 
 from . import secrets, shell
 from .collect import Example
+from .kinds import DOCKERFILE_LANGS as LANGUAGES
 from .runner import CLOSED_PROXY
 
 HADOLINT = Path(sys.executable).with_name("hadolint")
-LANGUAGES = ("dockerfile",)
 DEFAULT_SHELL = ("#!/bin/sh",)
 UV_IMAGE = re.compile(r"^(?:ghcr\.io/astral-sh/uv|(?:docker\.io/)?astral/uv)(?::|@|$)")
 BUILD_ARG_FLAGS = ("--build-arg", "--opt")  # docker/buildah/podman/kaniko; buildctl's --opt build-arg:

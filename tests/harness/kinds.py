@@ -26,6 +26,7 @@ SHELL = "shell"  # bash -n and ShellCheck (test_shell.py)
 TOML_UV = "toml-uv"  # pyproject.toml / uv.toml content: parsed and locked by uv (test_toml.py)
 TOML = "toml"  # other TOML: parsed
 PYTHON = "python"  # ruff, then run (test_python.py)
+DOCKERFILE = "dockerfile"  # hadolint, ShellCheck on RUN, build stage run natively (test_dockerfile.py)
 REPRODUCED = "reproduced"  # a quoted message, reproduced with uv (test_troubleshooting.py)
 QUOTED = "quoted"  # a quoted message whose trigger cannot be reproduced: the marker says why
 UNSAFE = "unsafe"  # what not to do: the checks must reject it (test_secrets.py, test_yaml.py)
@@ -34,6 +35,7 @@ TEXT = "text"  # plain text, shown as is
 DIAGRAM = "diagram"  # a mermaid figure, not an example: no line
 
 PYTHON_LANGS = ("python", "py")
+DOCKERFILE_LANGS = ("dockerfile",)
 # Kinds whose blocks the site shows without checking them; a language some test module claims
 # must not end up here (test_example_lines.py).
 UNCHECKED = (TEXT,)
@@ -86,6 +88,8 @@ def kind(block: Block) -> str:
         return TOML_UV if toml_for_uv(block.source) else TOML
     if lang in PYTHON_LANGS:
         return PYTHON
+    if lang in DOCKERFILE_LANGS:
+        return DOCKERFILE
     if lang == "mermaid":
         return DIAGRAM
     return TEXT
@@ -148,6 +152,8 @@ def describe(block: Block, uv_version: str) -> Check:
         line = "Parsed as TOML."
     elif k == PYTHON:
         line = f"Passes ruff; ran with uv {uv_version}."
+    elif k == DOCKERFILE:
+        line = f"Checked with hadolint and ShellCheck; its uv steps ran with uv {uv_version}."
     elif k == REPRODUCED:
         line = f"Reproduced with uv {uv_version}."
     elif k == QUOTED:
