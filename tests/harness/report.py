@@ -6,6 +6,7 @@ Tests tell the report what they did through `record_property` (it crosses pytest
   script_lines (run, total) for pipeline runs
   not_runnable list of (line, reason) for script lines that cannot run here
   troubleshooting  "reproduced" or "marked: <reason>"
+  screenshots  the folder where the browser check saved each page's screenshots
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ def summary_lines(reports: list) -> list[str]:
     run_lines = total_lines = 0
     not_runnable: Counter[str] = Counter()
     trouble = Counter()
+    screenshots = set()
     for report in reports:
         props = _props(report)
         kind = props.get("check")
@@ -54,6 +56,8 @@ def summary_lines(reports: list) -> list[str]:
                 not_runnable[reason] += 1
         if "troubleshooting" in props:
             trouble[props["troubleshooting"].split(":")[0]] += 1
+        if "screenshots" in props:
+            screenshots.add(props["screenshots"])
     kinds = sorted(set(passed) | set(failed))
     lines.append("checks passed: " + ", ".join(f"{k} {passed[k]}/{passed[k] + failed[k]}" for k in kinds))
     if total_lines:
@@ -64,6 +68,7 @@ def summary_lines(reports: list) -> list[str]:
         )
     if trouble:
         lines.append("troubleshooting: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items())))
+    lines.extend(f"screenshots of each page (desktop, phone): {folder}" for folder in sorted(screenshots))
     lines.append(f"not checked: {len(skipped)}")
     lines.extend(f"  - {s}" for s in skipped)
     return lines
