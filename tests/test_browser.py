@@ -208,7 +208,9 @@ def sideways(visit: Visit) -> tuple[int, list[tuple[int, int]]]:
             probe.textContent = "0".repeat(100);
             const char = probe.getBoundingClientRect().width / 100;
             probe.remove();
-            return [code.scrollWidth - code.clientWidth, Math.floor(code.clientWidth / char)];
+            const style = getComputedStyle(code);
+            const width = code.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return [code.scrollWidth - code.clientWidth, Math.floor(width / char)];
           }),
         })""",
         CODE_BLOCKS,

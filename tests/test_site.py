@@ -322,7 +322,7 @@ def test_search_finds_pasted_error(example, index, text, site_build, gitlab_ci_l
 
 # --- snippets fit the code block ----------------------------------------------------------------
 
-# A code block at 1280 px shows about 84 characters of a line (test_browser.py measures it).
+# A code block in a 1280-px window shows 80 characters of a line (test_browser.py measures it).
 SNIPPET_WIDTH = 80
 VERBATIM = {"reproduces", "output"}  # blocks that quote tool output as it is printed
 
