@@ -154,13 +154,12 @@ def diagram_pages() -> set[str]:
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_weight(page, browser, record_property):
+def test_page_weight(page, browser):
     """What a reader downloads to read the page: its HTML and the scripts and stylesheets it loads.
     The search worker and index that material loads in the background are counted apart."""
     with browser.visit(page_path(page), f"{page}:1") as visit:
         weight = browser.weight(visit)
         problems = visit.problems(f"{page}:1")
-    record_property("weight", weight)
     total = weight.get("html", 0) + weight.get("scripts", 0) + weight.get("stylesheets", 0)
     if page not in diagram_pages() and total > PAGE_BUDGET:
         parts = ", ".join(f"{k} {v / 1000:.0f} KB" for k, v in sorted(weight.items()))
