@@ -191,8 +191,14 @@ def test_theme_font_is_off(site_build):
     assert not problems, "\n".join(problems)
 
 
-def test_mermaid_is_served_from_the_site(site_build):
-    """Every page loads the vendored mermaid.js so material never falls back to its CDN copy.
+def diagram_pages() -> set[str]:
+    """Built HTML files of the pages whose Markdown has a mermaid fence."""
+    return {page_path(e.page) + "index.html" for e in examples("mermaid")}
+
+
+def test_mermaid_is_served_only_where_diagrams_are(site_build):
+    """Pages with a diagram load the vendored mermaid.js, so material never falls back to its CDN
+    copy; pages without one do not load it (3.5 MB for nothing).
 
     material's diagram code runs on DOMContentLoaded and fetches
     https://unpkg.com/mermaid@11/dist/mermaid.min.js only when `mermaid` is undefined then; a
@@ -204,6 +210,7 @@ def test_mermaid_is_served_from_the_site(site_build):
     assert (site / VENDORED_MERMAID).read_bytes() == vendored.read_bytes(), (
         f"docs/{VENDORED_MERMAID}:1: the built site does not serve this file as {VENDORED_MERMAID}"
     )
+    with_diagram = diagram_pages()
     problems = []
     for name in html_files(site):
         scripts = scan(site / name).scripts
@@ -211,11 +218,15 @@ def test_mermaid_is_served_from_the_site(site_build):
             continue  # not a material page
         mermaid = [(line, a) for line, a in scripts if "mermaid" in a["src"].lower()]
         local = [(line, a) for line, a in mermaid if resolve(name, a["src"]) == VENDORED_MERMAID]
-        if not local:
-            problems.append(f"mkdocs.yml:1: {name}: no <script src> loads {VENDORED_MERMAID} (extra_javascript)")
+        if name in with_diagram and not local:
+            problems.append(f"{source_of(name)}: {name} shows a diagram, but no <script src> loads "
+                            f"{VENDORED_MERMAID} (docs/overrides/main.html)")
+        if name not in with_diagram and local:
+            problems.append(f"{source_of(name)}: {name} has no diagram, but loads {VENDORED_MERMAID} "
+                            "(docs/overrides/main.html)")
         problems += [
-            f"mkdocs.yml:1: {name}:{line}: mermaid script must not be async (it would run after "
-            "material looks for `mermaid`)"
+            f"docs/overrides/main.html:1: {name}:{line}: mermaid script must not be async (it would run "
+            "after material looks for `mermaid`)"
             for line, a in local
             if "async" in a
         ]
@@ -267,37 +278,30 @@ def test_search_index_has_quoted_error(example, site_build, record_property):
     assert not missing, "\n".join(missing)
 
 
-# What material's search query syntax does to some pasted errors (lunr: a leading `-` means "without
-# this word", `word:` names a field). The page's tip tells readers to drop those parts; these entries
-# are reported as expected failures, and turn into failures the day the search finds them.
-# Keyed by a phrase of the pasted line.
-SEARCH_SYNTAX_LIMITS = {
-    "failed to pull image": "the image reference's `uv:` reads as a field name, so the query is invalid",
-    "prepare environment:": "`failure):` and `emptyDir:` read as field names, so the query is invalid",
-    "but `--locked` was provided": "`--locked` reads as 'without locked', which excludes the entry quoting it",
-    "'--no-system' cannot be used": "`--no-system` and `--system` read as 'without', which excludes the entry",
-}
-
-
 def pasted_lines() -> list:
     """(example, line index, text) of the first line of each quoted error: what a reader pastes."""
     found = []
     for example in reproduced_blocks():
         lines = example.source.splitlines()
         index = next((i for i, line in enumerate(lines) if line.strip()), 0)
-        limit = next((why for phrase, why in SEARCH_SYNTAX_LIMITS.items() if phrase in lines[index]), None)
-        marks = [pytest.mark.xfail(reason=f"search syntax: {limit}", strict=True)] if limit else []
-        found.append(pytest.param(example, index, lines[index].strip(), marks=marks, id=str(example)))
+        found.append(pytest.param(example, index, lines[index].strip(), id=str(example)))
     return found
 
 
 @functools.cache
-def search_results(site: Path, node: Path, queries: tuple[str, ...]) -> dict[str, list[str]]:
-    """Result locations, best first, from mkdocs-material's own search worker (run by Node) over the
-    built search index: the same code the page runs in a web worker when a reader types a query."""
+def search_results(site: Path, node: Path, queries: tuple[str, ...]) -> dict[str, list[list[str]]]:
+    """Results from mkdocs-material's own search worker (run by Node) over the built search index,
+    after the scripts mkdocs.yml adds to every page (extra_javascript: the query normaliser): the
+    same code the page runs when a reader types a query. Per query: for each page found, best
+    first, the locations of its matching parts, best first."""
     driver = Path(__file__).parent / "harness" / "search.js"
+    scripts = [str(s) for s in config()["extra_javascript"]]
     done = subprocess.run(
-        [str(node), str(driver), str(site)], input="\n".join(queries) + "\n", capture_output=True, text=True, timeout=120
+        [str(node), str(driver), str(site), *scripts],
+        input="\n".join(queries) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, f"mkdocs.yml:1: material's search worker failed:\n{done.stderr[-2000:]}"
     return dict(zip(queries, (json.loads(line) for line in done.stdout.splitlines())))
@@ -310,9 +314,42 @@ def test_search_finds_pasted_error(example, index, text, site_build, gitlab_ci_l
     queries = tuple(line for _, _, line in (p.values for p in pasted_lines()))
     results = search_results(site, gitlab_ci_local.node, queries)[text]
     want = page_path(TROUBLESHOOTING).lstrip("/")
-    assert results and results[0].startswith(want), (
-        f"{example.where(index)}: searching for {text!r} gives {results[:3]}, not {want} first"
+    first = [group[0] for group in results[:3]]
+    assert results and results[0][0].split("#")[0] == want, (
+        f"{example.where(index)}: searching for {text!r} gives {first}, not {want} first"
     )
+
+
+# --- snippets fit the code block ----------------------------------------------------------------
+
+# A code block in a 1280-px window shows 80 characters of a line (test_browser.py measures it).
+SNIPPET_WIDTH = 80
+VERBATIM = {"reproduces", "output"}  # blocks that quote tool output as it is printed
+
+
+def verbatim_snippets() -> set[str]:
+    """Snippet files shown only as quoted tool output: their lines are what a tool printed."""
+    uses: dict[str, set[bool]] = {}
+    for example in examples():
+        for file in {f for f, _ in example.origins if f.startswith("snippets/")}:
+            uses.setdefault(file, set()).add(bool(VERBATIM & set(example.markers)))
+    return {file for file, verbatim in uses.items() if verbatim == {True}}
+
+
+def test_snippet_lines_fit():
+    """Every snippet line fits a code block without scrolling: at most SNIPPET_WIDTH characters
+    (.txt snippets and quoted tool output excepted: verbatim)."""
+    verbatim = verbatim_snippets()
+    files = sorted(p for p in (ROOT / "snippets").rglob("*") if p.is_file())
+    assert files, "snippets/:1: no snippet files"
+    long = [
+        f"{name}:{number}: {len(line)} characters, more than {SNIPPET_WIDTH}: {line.strip()[:60]!r}..."
+        for file in files
+        if (name := file.relative_to(ROOT).as_posix()) not in verbatim and file.suffix != ".txt"
+        for number, line in enumerate(file.read_text().splitlines(), 1)
+        if len(line) > SNIPPET_WIDTH
+    ]
+    assert not long, f"{len(long)} snippet lines are too long to show without scrolling:\n" + "\n".join(long)
 
 
 # --- the checks themselves, on inputs made to fail them ------------------------------------------

@@ -8,6 +8,7 @@ Tests tell the report what they did through `record_property` (it crosses pytest
   lines_run    the pipeline lines it ran: the example counts once, a line as run if any run ran it
   not_runnable list of (line, reason) for script lines that cannot run here
   troubleshooting  "reproduced" or "marked: <reason>"
+  screenshots  the folder where the browser check saved each page's screenshots
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ def summary_lines(reports: list) -> list[str]:
     not_runnable: Counter[str] = Counter()
     trouble = Counter()
     scenarios: dict[str, tuple[set, int, list]] = {}  # example -> (lines run, total, not runnable)
+    screenshots = set()
     for report in reports:
         props = _props(report)
         kind = props.get("check")
@@ -67,6 +69,8 @@ def summary_lines(reports: list) -> list[str]:
         total_lines += total
         for _, reason in unrunnable:
             not_runnable[reason] += 1
+        if "screenshots" in props:
+            screenshots.add(props["screenshots"])
     kinds = sorted(set(passed) | set(failed))
     lines.append("checks passed: " + ", ".join(f"{k} {passed[k]}/{passed[k] + failed[k]}" for k in kinds))
     if total_lines:
@@ -77,6 +81,7 @@ def summary_lines(reports: list) -> list[str]:
         )
     if trouble:
         lines.append("troubleshooting: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items())))
+    lines.extend(f"screenshots of each page (desktop, phone): {folder}" for folder in sorted(screenshots))
     lines.append(f"not checked: {len(skipped)}")
     lines.extend(f"  - {s}" for s in skipped)
     return lines

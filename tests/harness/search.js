@@ -1,11 +1,14 @@
 // Run mkdocs-material's own search worker over a built site's search index, outside a browser.
-// usage: node search.js <site dir>, one query per line on stdin; prints one JSON list of result
-// locations (best first) per query. tests/test_site.py runs it with the Node 22 of .tools/.
+// usage: node search.js <site dir> [script ...], one query per line on stdin; prints one JSON list
+// of result groups per query: for each page found (best first), the locations of its matching
+// parts (best first), as the search box lists them. Each script (a path inside the site: what
+// mkdocs.yml's extra_javascript adds to every page) runs first, as on the page, and sees the
+// queries on their way to the worker. tests/test_site.py runs this with the Node 22 of .tools/.
 const fs = require("fs");
 const path = require("path");
 const vm = require("vm");
 
-const site = process.argv[2];
+const [site, ...scripts] = process.argv.slice(2);
 const workers = path.join(site, "assets", "javascripts", "workers");
 const worker = fs.readdirSync(workers).find((f) => /^search\..*\.min\.js$/.test(f));
 let handler = null;
@@ -15,7 +18,12 @@ globalThis.addEventListener = (type, fn) => { if (type === "message") handler = 
 globalThis.postMessage = (message) => reply(message);
 globalThis.importScripts = () => {};
 vm.runInThisContext(fs.readFileSync(path.join(workers, worker), "utf8"));
-const send = (message) => new Promise((resolve) => { reply = resolve; handler({ data: message }); });
+
+// The page's side of the worker: material posts each message to a Worker object.
+globalThis.Worker = class { postMessage(message) { handler({ data: message }); } };
+for (const script of scripts) vm.runInThisContext(fs.readFileSync(path.join(site, script), "utf8"));
+const page = new Worker();
+const send = (message) => new Promise((resolve) => { reply = resolve; page.postMessage(message); });
 
 (async () => {
   const index = JSON.parse(fs.readFileSync(path.join(site, "search", "search_index.json"), "utf8"));
@@ -23,6 +31,6 @@ const send = (message) => new Promise((resolve) => { reply = resolve; handler({ 
   const queries = fs.readFileSync(0, "utf8").split("\n").filter((q) => q.length);
   for (const query of queries) {
     const answer = await send({ type: 2, data: query });
-    process.stdout.write(JSON.stringify(answer.data.items.map((item) => item.location ?? item[0]?.location)) + "\n");
+    process.stdout.write(JSON.stringify(answer.data.items.map((group) => group.map((doc) => doc.location))) + "\n");
   }
 })();

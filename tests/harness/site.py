@@ -1,10 +1,8 @@
-"""The built site: build it once per test session, serve it on loopback, look at it in Chromium.
+"""The built site: build it once per test session and serve it on loopback.
 
 `shared_build(base)` runs `mkdocs build --strict` once for all pytest-xdist workers (a file lock
 and a directory named by a hash of the sources). `serve(site)` serves a build on a free loopback
-port. `chromium(url, ...)` loads a page in headless Chromium with every off-site request sent to a
-trap that refuses it and writes it down, so a test can both prove the page works offline and
-name what it tried to fetch.
+port. What a browser makes of it is harness/browser.py.
 """
 
 from __future__ import annotations
@@ -19,12 +17,10 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -107,10 +103,15 @@ def shared_build(base: Path) -> Build:
     return Build(Path(data.pop("site")), **data)
 
 
-def shared_base(tmp_path_factory) -> Path:
-    """A directory every xdist worker of this run shares (the run's own, outside xdist)."""
+def run_dir(tmp_path_factory) -> Path:
+    """The temporary directory of this test run, shared by every xdist worker."""
     base = tmp_path_factory.getbasetemp()
-    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "site-build"
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_base(tmp_path_factory) -> Path:
+    """Where the run's site build lives, shared by every xdist worker."""
+    return run_dir(tmp_path_factory) / "site-build"
 
 
 def page_path(page: str) -> str:
@@ -129,11 +130,18 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """A browser that closes a tab drops the downloads still running: not an error here."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(site: Path) -> Iterator[str]:
     """Serve `site` on a free loopback port; yields the base URL ending in '/'."""
     handler = functools.partial(_Quiet, directory=str(site))
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+    with _Server(("127.0.0.1", 0), handler) as server:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
@@ -141,153 +149,3 @@ def serve(site: Path) -> Iterator[str]:
         finally:
             server.shutdown()
             thread.join()
-
-
-# --- the browser -------------------------------------------------------------------------------
-
-CHROMIUM = Path("/usr/bin/chromium")
-# A loopback port nothing listens on: Chromium's own services are pointed here so that only the
-# page's requests reach the trap.
-CLOSED = "http://127.0.0.1:9/"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--disable-domain-reliability",
-    "--no-pings",
-    "--disable-features=NetworkTimeServiceQuerying,AutofillServerCommunication,OptimizationHints,MediaRouter,Translate",
-    f"--gaia-url={CLOSED}",
-    f"--component-updater=url-source={CLOSED}",
-    f"--apps-gallery-update-url={CLOSED}",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-    "--enable-logging=stderr",
-    "--log-level=0",
-]
-CONSOLE_RE = re.compile(r'INFO:CONSOLE[:(]\d+\)?\] "(?P<message>.*?)", source: ', re.S)
-
-
-class _Trap(http.server.BaseHTTPRequestHandler):
-    """A proxy that refuses everything and remembers what it was asked for."""
-
-    def _refuse(self) -> None:
-        self.server.requests.append(f"{self.command} {self.path}")
-        self.send_error(403, "off-site request blocked by the site check")
-
-    do_GET = do_POST = do_HEAD = do_PUT = do_OPTIONS = do_CONNECT = _refuse
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@dataclass
-class PageLoad:
-    """What Chromium made of one URL."""
-
-    url: str
-    dom: str  # document.documentElement.outerHTML after scripts ran ('' for a screenshot)
-    offsite: list[str]  # requests that tried to leave loopback
-    console: list[str]  # console messages (errors, uncaught exceptions)
-    seconds: float
-
-    @property
-    def uncaught(self) -> list[str]:
-        return [m for m in self.console if m.startswith("Uncaught")]
-
-
-def chromium(url: str, *, screenshot: Path | None = None, size: str = "1280,900", budget_ms: int = 15000) -> PageLoad:
-    """Load `url` headless; dump the DOM after `budget_ms` of virtual time, or take a screenshot."""
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Trap) as trap, tempfile.TemporaryDirectory() as profile:
-        trap.requests = []
-        thread = threading.Thread(target=trap.serve_forever, daemon=True)
-        thread.start()
-        argv = [
-            str(CHROMIUM),
-            *FLAGS,
-            f"--proxy-server=127.0.0.1:{trap.server_address[1]}",
-            "--proxy-bypass-list=127.0.0.1",
-            f"--user-data-dir={profile}",
-            f"--window-size={size}",
-            f"--virtual-time-budget={budget_ms}",
-            f"--screenshot={screenshot}" if screenshot else "--dump-dom",
-            url,
-        ]
-        env = {**os.environ, "HOME": profile, "TMPDIR": profile}
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
-        finally:
-            trap.shutdown()
-            thread.join()
-        seconds = time.monotonic() - start
-        if proc.returncode != 0:
-            tail = " | ".join(proc.stderr.strip().splitlines()[-5:])
-            raise RuntimeError(f"chromium exited {proc.returncode} on {url}: {tail}")
-        console = [" | ".join(m["message"].split("\n")) for m in CONSOLE_RE.finditer(proc.stderr)]
-        return PageLoad(url, "" if screenshot else proc.stdout, list(trap.requests), console, seconds)
-
-
-# --- reading HTML ------------------------------------------------------------------------------
-
-
-@dataclass
-class Element:
-    tag: str
-    attrs: dict[str, str]
-    children: list[Element | str] = field(default_factory=list)
-
-    @property
-    def classes(self) -> set[str]:
-        return set(self.attrs.get("class", "").split())
-
-    @property
-    def text(self) -> str:
-        return "".join(c if isinstance(c, str) else c.text for c in self.children)
-
-    def iter(self) -> Iterator[Element]:
-        yield self
-        for child in self.children:
-            if isinstance(child, Element):
-                yield from child.iter()
-
-    def find_all(self, tag: str | None = None, cls: str | None = None) -> list[Element]:
-        return [e for e in self.iter() if (tag is None or e.tag == tag) and (cls is None or cls in e.classes)]
-
-
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-
-
-class _TreeBuilder(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.root = Element("#document", {})
-        self.stack = [self.root]
-
-    def handle_starttag(self, tag, attrs):
-        element = Element(tag, {k: v or "" for k, v in attrs})
-        self.stack[-1].children.append(element)
-        if tag not in VOID:
-            self.stack.append(element)
-
-    def handle_endtag(self, tag):
-        for i in range(len(self.stack) - 1, 0, -1):
-            if self.stack[i].tag == tag:
-                del self.stack[i:]
-                break
-
-    def handle_data(self, data):
-        self.stack[-1].children.append(data)
-
-
-def parse_html(text: str) -> Element:
-    """A small element tree of an HTML document (enough to find tags, classes and text)."""
-    builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
-    return builder.root
