@@ -64,13 +64,13 @@ def summary_lines(reports: list) -> list[str]:
                 not_runnable[reason] += 1
         if "troubleshooting" in props:
             trouble[props["troubleshooting"].split(":")[0]] += 1
+        if "screenshots" in props:
+            screenshots.add(props["screenshots"])
     for seen, total, unrunnable in scenarios.values():
         run_lines += len(seen)
         total_lines += total
         for _, reason in unrunnable:
             not_runnable[reason] += 1
-        if "screenshots" in props:
-            screenshots.add(props["screenshots"])
     kinds = sorted(set(passed) | set(failed))
     lines.append("checks passed: " + ", ".join(f"{k} {passed[k]}/{passed[k] + failed[k]}" for k in kinds))
     if total_lines:
