@@ -16,7 +16,8 @@ from types import SimpleNamespace
 import pytest
 from harness import kinds
 from harness.collect import ROOT, _parser, collect_site, examples, render_page
-from harness.site import page_path, parse_html, shared_base, shared_build
+from harness.html import parse_html
+from harness.site import page_path, shared_base, shared_build
 from test_inventory import claims
 
 sys.path.insert(0, str(ROOT / "docs"))
