@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .collect import collect_site
+from .shell import PIPELINE_LANGS, powershell_jobs
 
 
 def _props(report) -> dict:
@@ -64,6 +65,9 @@ def summary_lines(reports: list) -> list[str]:
         )
     if trouble:
         lines.append("troubleshooting: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items())))
+    powershell = [job for page in pages for e in page.examples if e.lang in PIPELINE_LANGS for job in powershell_jobs(e)]
+    if powershell:
+        lines.append(f"PowerShell: {len(powershell)} job(s), syntax not checked here (no PowerShell parser on PyPI, npm or Debian)")
     lines.append(f"not checked: {len(skipped)}")
     lines.extend(f"  - {s}" for s in skipped)
     return lines

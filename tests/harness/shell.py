@@ -27,6 +27,7 @@ import yaml
 
 from . import gitlab
 from .collect import Example
+from .gitlab.model import is_powershell
 
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
 SHELL_LANGS = ("bash", "sh", "shell", "console")
@@ -283,7 +284,7 @@ class Pipeline:
         data = load_jobs(example.source)  # raises gitlab.YAMLProblem
         if not isinstance(data, gitlab.Map):
             return cls(example, _map({}, {}), {})
-        jobs = {k: v for k, v in data.items() if k not in GLOBAL_KEYS and isinstance(v, dict)}
+        jobs = {k: v for k, v in data.items() if isinstance(k, str) and k not in GLOBAL_KEYS and isinstance(v, dict)}
         used = {str(v[0]) for v in gitlab.walk(data) if isinstance(v, gitlab.Reference) and v}
         used |= {str(p) for v in gitlab.walk(data) if isinstance(v, dict) for p in _as_list(v.get("extends"))}
         # Hidden jobs are templates; one that nothing here uses is checked as the job a reader makes of it.
@@ -319,18 +320,31 @@ class Pipeline:
 
 
 def load_jobs(source: str):
-    """The YAML GitLab runs. A CI/CD component file has a `spec:` header document before `---`;
-    its lines are blanked so that line numbers stay those of the file."""
-    lines = source.splitlines()
-    cut = next((i for i, line in enumerate(lines) if i > 0 and re.fullmatch(r"---\s*", line)), None)
-    if cut is not None and lines[0].startswith("spec:"):
-        source = "\n" * (cut + 1) + "\n".join(lines[cut + 1 :]) + "\n"
-    return gitlab.load(source)
+    """The YAML GitLab runs: the pipeline document, after a `spec:` header if the file has one
+    (comments may come first; line numbers stay those of the file)."""
+    return gitlab.parse(source).data
 
 
 def _input_word(m: re.Match) -> str:
     """GitLab replaces `$[[ inputs.x ]]` before any shell sees the script: lint a plain word there."""
     return "INPUT_" + m[1].upper().replace("-", "_")
+
+
+def powershell_jobs(example: Example) -> list[str]:
+    """Jobs of a YAML example that run in PowerShell on a Windows runner (harness/gitlab/model.py).
+
+    Their scripts are not bash: neither bash -n nor ShellCheck reads them. PowerShell's own parser
+    ships with PowerShell, which none of PyPI, npm or Debian provides; tree-sitter-powershell (PyPI,
+    npm) is a community grammar, not PowerShell's parser, so its verdict would prove nothing.
+    """
+    try:
+        data = load_jobs(example.source)
+    except gitlab.YAMLProblem:
+        return []
+    if not isinstance(data, gitlab.Map):
+        return []
+    model = gitlab.Pipeline(data)
+    return [name for name in model.jobs + model.hidden if is_powershell(model, name)]
 
 
 def job_scripts(example: Example) -> tuple[list[Script], list[Finding]]:
@@ -340,8 +354,9 @@ def job_scripts(example: Example) -> tuple[list[Script], list[Finding]]:
     except gitlab.YAMLProblem as exc:
         where = example.where(exc.line - 1)
         return [], [Finding(where, "yaml", f"does not load ({exc}); its job scripts are not checked")]
-    jobs = pipeline.jobs
-    if not jobs and any(k in pipeline.data for k in ("default", *SCRIPT_KEYS)):
+    powershell = set(powershell_jobs(example))
+    jobs = {name: job for name, job in pipeline.jobs.items() if name not in powershell}
+    if not pipeline.jobs and any(k in pipeline.data for k in ("default", *SCRIPT_KEYS)):
         jobs = {"(default)": {}}  # an excerpt showing only default: before_script / after_script
     scripts, findings = [], []
     for name, job in jobs.items():

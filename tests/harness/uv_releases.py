@@ -64,19 +64,30 @@ def last_before(version: str) -> Release | None:
 # (tag pattern, first version, first version without it, source). A tag is published for a uv
 # version v when first <= v < until. Patterns match the tag without a version prefix.
 IMAGE_FAMILIES: list[tuple[str, str, str | None, str]] = [
-    (r"latest", "0.1.0", None, "distroless image"),
-    (r"alpine|debian|debian-slim", "0.4.4", None, "astral-sh/uv#6053 (derived images)"),
-    (r"bookworm|bookworm-slim|alpine3\.20|python3\.(?:8|9|10|11|12|13)-(?:bookworm|bookworm-slim|alpine)", "0.4.4", "0.10.0",
-     "astral-sh/uv#6053; bookworm and python3.8 images removed in 0.10.0 (astral-sh/uv#17755)"),
-    (r"python3\.14-(?:bookworm|bookworm-slim)", "0.7.4", "0.10.0", "3.14 images since 0.7.4; bookworm removed in 0.10.0"),
-    (r"alpine3\.21|python3\.\d+-alpine3\.21", "0.4.4", "0.10.0", "alpine 3.21 removed in 0.10.0 (astral-sh/uv#17128)"),
-    (r"trixie|trixie-slim|alpine3\.22|python3\.(?:9|10|11|12|13)-(?:trixie|trixie-slim|alpine3\.22)", "0.8.12", None,
-     "trixie and alpine 3.22 images since 0.8.12"),
-    (r"python3\.(?:9|10|11|12|13)-alpine", "0.4.4", None, "astral-sh/uv#6053"),
-    (r"python3\.14-(?:alpine|trixie|trixie-slim)", "0.7.4", None, "Python 3.14 images since 0.7.4"),
-    (r"alpine3\.23|python3\.(?:10|11|12|13|14)-alpine3\.23", "0.10.0", None, "alpine 3.23 images since 0.10.0 (astral-sh/uv#17128)"),
-    (r"alpine-dhi|alpine3\.23-dhi|debian-dhi|trixie-dhi|python3\.(?:10|11|12|13|14)-dhi", "0.10.8", None,
-     "Docker Hardened Images since 0.10.8 (astral-sh/uv#18247)"),
+    (r"latest", "0.1.0", None, "the distroless image"),
+    (r"alpine|debian|debian-slim|python3\.(?:9|10|11|12|13)-alpine", "0.4.4", None, "derived images, astral-sh/uv#6053"),
+    (
+        r"bookworm|bookworm-slim|alpine3\.2[01]|python3\.(?:8|9|10|11|12|13)-(?:bookworm|bookworm-slim|alpine)"
+        r"|python3\.8-.+|python3\.\d+-alpine3\.2[01]",
+        "0.4.4",
+        "0.10.0",
+        "dropped in uv 0.10.0, astral-sh/uv#17755 and #17128",
+    ),
+    (r"python3\.14-(?:bookworm|bookworm-slim)", "0.7.4", "0.10.0", "dropped in uv 0.10.0, astral-sh/uv#17755"),
+    (
+        r"trixie|trixie-slim|alpine3\.22|python3\.(?:9|10|11|12|13|14)-(?:trixie|trixie-slim)|python3\.9-alpine3\.22",
+        "0.8.12",
+        None,
+        "trixie and alpine 3.22 images since uv 0.8.12",
+    ),
+    (r"python3\.14-alpine", "0.7.4", None, "Python 3.14 images since uv 0.7.4"),
+    (r"alpine3\.23|python3\.(?:10|11|12|13|14)-alpine3\.23", "0.10.0", None, "alpine 3.23 images since uv 0.10.0, astral-sh/uv#17128"),
+    (
+        r"alpine-dhi|alpine3\.23-dhi|debian-dhi|trixie-dhi|python3\.(?:10|11|12|13|14)-dhi",
+        "0.10.8",
+        None,
+        "Docker Hardened Images since uv 0.10.8, astral-sh/uv#18247",
+    ),
 ]
 
 
@@ -97,7 +108,7 @@ def published(tag: str, version: str) -> bool:
     return version_key(span[0]) <= key and (span[1] is None or key < version_key(span[1]))
 
 
-def refresh(url: str = PYPI_JSON) -> int:
+def refresh(url: str = PYPI_JSON, path: Path = DATA) -> int:
     """Rewrite the data file from PyPI's JSON API; returns the number of releases."""
     with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (a fixed https URL)
         info = json.load(response)
@@ -107,7 +118,7 @@ def refresh(url: str = PYPI_JSON) -> int:
             continue
         uploaded = min(f["upload_time"] for f in files)[:10]
         rows.append((version_key(version), version, uploaded))
-    with DATA.open("w", newline="") as f:
+    with path.open("w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["version", "date"])
         writer.writerows((v, d) for _, v, d in sorted(rows))

@@ -79,8 +79,8 @@ def reader_image_problem(ref: str) -> tuple[str, str] | None:
         if until is not None:
             stuck = uv_releases.last_before(until)
             return "error", (
-                f"image tag `{tag}` stopped moving at uv {stuck.version} ({stuck.published}): uv {until} dropped "
-                f"these images ({source}), so this job runs that old uv; pin a published tag such as "
+                f"image tag `{tag}` stopped moving at uv {stuck.version} ({stuck.published}): its images were "
+                f"{source}, so this job runs that old uv; pin a published tag such as "
                 f"`{newest.version}-{_current_like(tag)}`"
             )
         return None

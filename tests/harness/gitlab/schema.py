@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import json
 import re
-from importlib.resources import files
+from importlib.util import find_spec
+from pathlib import Path
 
 import yaml
 
@@ -18,14 +19,23 @@ from .loader import Finding, Map, Seq, file_of, line_of
 from .model import Pipeline, schema_view
 
 
+# check-jsonschema's copy of GitLab's schema, found without importing check-jsonschema (its CLI
+# imports take seconds, and `--pipeline` must start fast).
+SCHEMA = Path(find_spec("check_jsonschema").origin).parent / "builtin_schemas" / "vendor" / "gitlab-ci.json"
+MAX_MESSAGE = 300  # a schema message quotes the value; a 200 kB line must not become a 200 kB finding
+
+
 def re2_error(pattern: str) -> str | None:
     """Why RE2 rejects `pattern` (None when it compiles)."""
     import re2
 
+    options = re2.Options()
+    options.log_errors = False  # the reason is in the exception; RE2 would also print it to stderr
     try:
-        re2.compile(pattern)
-    except Exception as exc:  # re2 raises its own error type per binding version
-        return " ".join(str(exc).split()) or "invalid"
+        re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "invalid"
+        return (reason.decode(errors="replace") if isinstance(reason, bytes) else str(reason)) or "invalid"
     return None
 
 
@@ -52,7 +62,7 @@ def validators():
     """
     from jsonschema import Draft7Validator, FormatChecker
 
-    schema = json.loads((files("check_jsonschema.builtin_schemas.vendor") / "gitlab-ci.json").read_text())
+    schema = json.loads(SCHEMA.read_text())
     checker = FormatChecker(Draft7Validator.FORMAT_CHECKER.checkers)
     checker.checks("regex")(_is_re2)
     template = {"$ref": "#/definitions/job_template", "definitions": schema["definitions"]}
@@ -64,14 +74,19 @@ def job_keywords() -> frozenset[str]:
 
 
 def _node_at(data, path) -> yaml.Node | None:
+    """The node at a schema error's path; an alias (its node lies above the place that uses it)
+    stops the walk, so the finding points at the use, not at the anchor."""
     node, value = None, data
     for step in path:
         if isinstance(value, Map) and step in value.value_nodes:
-            node, value = value.value_nodes[step], value[step]
+            nxt, value = value.value_nodes[step], value[step]
         elif isinstance(value, Seq) and isinstance(step, int) and step < len(value.nodes):
-            node, value = value.nodes[step], value[step]
+            nxt, value = value.nodes[step], value[step]
         else:
             break
+        if node is not None and nxt.start_mark.line < node.start_mark.line:
+            break
+        node = nxt
     return node
 
 
@@ -100,6 +115,8 @@ def _finding(data, error, prefix=()) -> Finding:
         message = f"`{path[-1]}:` has no value (null): a key followed only by comments is empty"
         if path[-1] in ("needs", "image", "cache", "before_script", "after_script", "services", "artifacts"):
             message += "; `null` unsets a key only where the job inherits it (extends or default:)"
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 3] + "..."
     return Finding(line_of(node) if node is not None else 1, f"{_path(path)}: {message}", file_of(node))
 
 

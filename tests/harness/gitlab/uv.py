@@ -34,6 +34,7 @@ UV_CACHE_PATH = re.compile(r"(?:^|/)(?:\.cache/uv|\.?uv[-_]cache)/?$")
 # `pip install uv==0.4.18`, `pipx install "uv==0.5"`, `python -m pip install uv==...`
 PIP_PIN = re.compile(r"\b(?:pip3?|pipx|-m pip|uv pip|uv tool)\s+install\b[^\n;&|]*?\buv\s*==\s*([0-9][\w.]*)")
 # https://astral.sh/uv/0.4.18/install.sh, .../install.ps1, GitHub release downloads
+VERSION_USE = re.compile(r"astral\.sh/uv/|astral-sh/uv/releases/download/|\buv\s*==")
 INSTALLER_URL = re.compile(
     r"(?:astral\.sh/uv/|github\.com/astral-sh/uv/releases/download/)([0-9][\w.]*)/(?:install\.(?:sh|ps1)|uv-)"
 )
@@ -121,10 +122,13 @@ def texts(value, node=None) -> Iterator[tuple[str, int, str]]:
 def name_findings(p: Pipeline) -> list[Finding]:
     """Each UV_* name must be a variable uv reads, unless it only names an image tag part."""
     found, seen = [], set()
-    image_text = " ".join(t for t, _ in strings(p.data, None) if UV_IMAGE_RE.match(t.split(":")[0]))
+    # names a file uses only to say which uv to get: image tags, installer URLs, pip pins
+    version_text = " ".join(
+        t for t, _ in strings(p.data, None) if UV_IMAGE_RE.match(t.split(":")[0]) or VERSION_USE.search(t)
+    )
     for text, line, file in texts(p.data):
         for name in UV_NAME_RE.findall(text):
-            if name in seen or re.search(rf"\$\{{?{name}\b", image_text) or uv_knows(name):
+            if name in seen or re.search(rf"\$(?:env:)?\{{?{name}\b", version_text) or uv_knows(name):
                 continue
             seen.add(name)
             close = difflib.get_close_matches(name, sorted(uv_variables() | uv_help_variables()), 1)
@@ -198,23 +202,22 @@ def _key_file_findings(cache: Map, values: dict, rules: Rules) -> list[Finding]:
     files = key.get("files") if isinstance(key, Map) else None
     if not isinstance(files, Seq):
         return []
-    found = []
     root = rules.project
+    if not _looks_like_project(root):
+        return [at(key.key_nodes["files"], f"cache:key:files: {root} does not look like the project (no pyproject.toml, "
+                   "uv.lock, requirements.txt or .git), so whether its files exist is not checked; pass --pipeline-root",
+                   "note")]
+    found = []
     for item, node in zip(files, files.nodes):
         if not isinstance(item, str):
             continue
         real = _norm(expand(item, values))
         if "$" in real or not real:
             continue
-        matches = list(root.glob(real)) if any(c in real for c in "*?[") else [root / real] if (root / real).exists() else []
-        if matches:
+        if any(c in real for c in "*?[") and any(root.glob(real)) or (root / real).exists():
             continue
-        if _looks_like_project(root):
-            found.append(at(node, f"cache:key:files names `{item}`, which is not in the project ({root}): GitLab then "
-                            "uses the fallback key `default` for every pipeline, and a changed file no longer makes a new cache"))
-        else:
-            found.append(at(node, f"cache:key:files names `{item}`; {root} does not look like the project (no "
-                            "pyproject.toml, uv.lock or .git), so whether it exists is not checked", "note"))
+        found.append(at(node, f"cache:key:files names `{item}`, which is not in the project ({root}): GitLab then "
+                        "uses the fallback key `default` for every pipeline, and a changed file no longer makes a new cache"))
     return found
 
 

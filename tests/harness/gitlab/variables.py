@@ -75,6 +75,15 @@ STANDARD_ENV = frozenset(
 # ${VAR:-x}, ${VAR-x}, ${VAR:=x}, ${VAR:+x}: the script copes with VAR being unset.
 OPTIONAL_EXPANSION = re.compile(r"^:?[-=+?]")
 POWERSHELL_ENV = re.compile(r"\$env:([A-Za-z_]\w*)", re.IGNORECASE)
+POWERSHELL_SETS = re.compile(r"\$env:([A-Za-z_]\w*)\s*=", re.IGNORECASE)
+# Set in every Windows process (names are case-insensitive there).
+WINDOWS_ENV = frozenset(
+    """
+    PATH PATHEXT HOME HOMEDRIVE HOMEPATH USERPROFILE USERNAME USERDOMAIN COMPUTERNAME TEMP TMP APPDATA
+    LOCALAPPDATA PROGRAMDATA PROGRAMFILES PROGRAMFILES(X86) SYSTEMROOT SYSTEMDRIVE WINDIR OS
+    PROCESSOR_ARCHITECTURE NUMBER_OF_PROCESSORS PSMODULEPATH COMSPEC PUBLIC
+    """.split()  # noqa: SIM905
+)
 # A name this close to a predefined one is a typo of it (CI_COMMIT_TAGS, CI_PROJET_DIR).
 NEAR_MISS = 0.9
 Use = tuple[str, int, str]  # (name, line, file)
@@ -162,6 +171,12 @@ def shell_sets(text: str) -> set[str]:
         for m in regex.finditer(text):
             names.update(w for w in m[1].split() if re.fullmatch(r"[A-Za-z_]\w*", w))
     return names
+
+
+def powershell_sets(text: str) -> set[str]:
+    """Names a PowerShell script sets (`$env:NAME = ...`), and Windows' own, in every spelling case."""
+    names = {m[1] for m in POWERSHELL_SETS.finditer(text)} | WINDOWS_ENV
+    return names | {n.upper() for n in names} | {m[1] for m in POWERSHELL_ENV.finditer(text) if m[1].upper() in WINDOWS_ENV}
 
 
 def dotenv_names(p: Pipeline) -> set[str]:
@@ -260,8 +275,9 @@ def variable_findings(p: Pipeline, rules: Rules = Rules(), declared=()) -> list[
             sections[key] = list(script_items(p, value, owner.value_nodes[key])) if owner is not None else []
         main = sections["before_script"] + sections["script"]
         powershell = is_powershell(p, name)
-        main_known = yaml_known | shell_sets("\n".join(t for t, _ in main))
-        after_known = yaml_known | shell_sets("\n".join(t for t, _ in sections["after_script"]))
+        sets = powershell_sets if powershell else shell_sets
+        main_known = yaml_known | sets("\n".join(t for t, _ in main))
+        after_known = yaml_known | sets("\n".join(t for t, _ in sections["after_script"]))
         check(shell(main, powershell), main_known, f"job `{name}`")
         check(shell(sections["after_script"], powershell), after_known, f"job `{name}` (after_script runs in a new shell)")
         for mapping in p.chain(name):
