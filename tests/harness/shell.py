@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -665,11 +666,13 @@ def lint_all(examples: Iterable[Example], *, one_process: bool = True) -> dict[s
         found, problems = extract(example)
         results.setdefault(str(example), []).extend(problems)
         scripts.extend(found)
-    with tempfile.TemporaryDirectory(prefix="shellcheck-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="shellcheck-") as tmp, ThreadPoolExecutor(1) as pool:
         workdir, seen = Path(tmp), {}
+        # ShellCheck works in its own process while bash -n parses script after script here.
+        linted = pool.submit(shellcheck, scripts, workdir, one_process=one_process)
         for script in scripts:
             results[script.example_id].extend(bash_n(script, workdir, seen))
-        for script, found in zip(scripts, shellcheck(scripts, workdir, one_process=one_process)):
+        for script, found in zip(scripts, linted.result()):
             results[script.example_id].extend(found)
     return {k: sorted(set(v), key=_line_key) for k, v in results.items()}
 
