@@ -150,3 +150,17 @@ def test_refresh_reads_pypi_json(tmp_path):
     finally:
         uv_releases.releases.cache_clear()
     assert target.read_text() == "version,date\n0.1.0,2024-02-15\n0.10.0,2026-02-04\n"
+
+
+def test_the_guide_page_shows_what_the_command_prints(tmp_path, monkeypatch):
+    """docs/check-your-pipeline.md quotes the output for its example file: it must be the real one."""
+    from harness.collect import examples
+
+    page = [e for e in examples() if e.page == "docs/check-your-pipeline.md"]
+    (shown,) = [e for e in page if e.lang == "yaml" and "unsafe" in e.markers]
+    (output,) = [e for e in page if "output" in e.markers]
+    (tmp_path / ".gitlab-ci.yml").write_text(shown.source)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    assert reader.run([".gitlab-ci.yml"], out=out) == 1
+    assert out.getvalue() == output.source, f"{output.where(0)}: the page shows other output than the command prints"

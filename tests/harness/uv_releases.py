@@ -55,6 +55,13 @@ def newest_of(prefix: str) -> Release | None:
     return max((r for r in releases() if r.version.startswith(prefix + ".") or r.version == prefix), default=None)
 
 
+def maybe_newer(version: str) -> bool:
+    """A version past the newest release in the data, but close enough (this minor or the next) to
+    be a release that came out after the data was written: not known, not known to be wrong."""
+    key, top = version_key(version), newest().key
+    return key > top and key[:2] <= (top[0], top[1] + 1)
+
+
 def last_before(version: str) -> Release | None:
     """The newest release older than `version`."""
     key = version_key(version)

@@ -86,6 +86,8 @@ def reader_image_problem(ref: str) -> tuple[str, str] | None:
         return None
     version, rest = versioned["version"], versioned["rest"]
     pinned = uv_releases.release(version) if version.count(".") == 2 else uv_releases.newest_of(version)
+    if pinned is None and uv_releases.maybe_newer(version):
+        return "note", f"image `{ref}`: uv {version} is newer than uv {newest.version}, the newest this checker knows"
     if pinned is None:
         return "error", f"image `{ref}`: uv {version} was never released (the newest is {newest.version})"
     if rest is not None and not uv_releases.published(rest, pinned.version):

@@ -230,6 +230,8 @@ def _version_problem(version: str, what: str, rules: Rules) -> tuple[str, str] |
         return "error", f"{what} installs uv {version}: pin the uv version the guide tests: {pinned}"
     found = uv_releases.release(version) if version.count(".") == 2 else uv_releases.newest_of(version)
     newest = uv_releases.newest()
+    if found is None and uv_releases.maybe_newer(version):
+        return "note", f"{what} installs uv {version}, newer than uv {newest.version}, the newest this checker knows"
     if found is None:
         return "error", f"{what} installs uv {version}, which was never released (the newest is {newest.version})"
     if found.version != newest.version:
