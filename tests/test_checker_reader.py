@@ -60,8 +60,17 @@ def test_reader_reports_exactly_what_the_fixture_says(path, monkeypatch):
 def test_every_false_alarm_category_has_a_passing_file_and_a_near_miss():
     names = {p.stem for p in FILES}
     for category in (
-        "spec-header", "coverage", "reference-if", "null-unset", "nested-anchors", "include-redefine",
-        "powershell", "variables-elsewhere", "integer-keys", "cache-key-files", "include-local",
+        "spec-header",
+        "coverage",
+        "reference-if",
+        "null-unset",
+        "nested-anchors",
+        "include-redefine",
+        "powershell",
+        "variables-elsewhere",
+        "integer-keys",
+        "cache-key-files",
+        "include-local",
     ):
         assert any(n.startswith("ok-") and category.split("-")[0] in n for n in names), category
         assert any(n.startswith("bad-") and category.split("-")[0] in n for n in names), category
@@ -73,8 +82,11 @@ def test_output_is_one_line_per_problem_and_the_summary():
     lines = out.getvalue().splitlines()
     assert status == 1
     assert all(re.match(r"^\S+:\d+: \S", line) for line in lines[:-1]), lines
-    assert re.fullmatch(r"2 file\(s\) checked: \d+ problem\(s\), \d+ note\(s\); PowerShell: 1 job\(s\), "
-                        r"syntax not checked here", lines[-1]), lines[-1]
+    assert re.fullmatch(
+        r"2 file\(s\) checked: \d+ problem\(s\), \d+ note\(s\); PowerShell: 1 job\(s\), "
+        r"syntax not checked here",
+        lines[-1],
+    ), lines[-1]
 
 
 def test_unreadable_and_binary_files_are_findings(tmp_path):
@@ -97,7 +109,12 @@ def test_pipeline_root_moves_where_includes_are_read(tmp_path):
 
 def _pytest(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pytest", *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "pytest", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -107,7 +124,9 @@ def test_end_to_end_from_outside_the_checkout(tmp_path):
     bad.write_text((FIXTURES / "bad-variables-elsewhere.yml").read_text())
     run = _pytest("--pipeline", str(bad), cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert run.stdout.splitlines()[0].startswith(".gitlab-ci.yml:4: job `publish` uses $CI_COMMIT_TAGS"), run.stdout
+    assert run.stdout.splitlines()[0].startswith(".gitlab-ci.yml:4: job `publish` uses $CI_COMMIT_TAGS"), (
+        run.stdout
+    )
     good = tmp_path / "good.yml"
     good.write_text((FIXTURES / "ok-reference-if.yml").read_text())
     run = _pytest("--pipeline", str(good), cwd=ROOT)
@@ -121,7 +140,9 @@ def test_end_to_end_from_outside_the_checkout(tmp_path):
 def test_release_data_holds_the_pinned_uv_and_is_ordered():
     versions = [r.version for r in uv_releases.releases()]
     assert gitlab.site_values().UV_VERSION in versions
-    assert [uv_releases.version_key(v) for v in versions] == sorted(uv_releases.version_key(v) for v in versions)
+    assert [uv_releases.version_key(v) for v in versions] == sorted(
+        uv_releases.version_key(v) for v in versions
+    )
     assert uv_releases.newest_of("0.9").version == "0.9.30"  # the uv python3.x-bookworm tags stopped at
 
 
@@ -163,4 +184,6 @@ def test_the_guide_page_shows_what_the_command_prints(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     out = io.StringIO()
     assert reader.run([".gitlab-ci.yml"], out=out) == 1
-    assert out.getvalue() == output.source, f"{output.where(0)}: the page shows other output than the command prints"
+    assert out.getvalue() == output.source, (
+        f"{output.where(0)}: the page shows other output than the command prints"
+    )

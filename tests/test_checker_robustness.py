@@ -39,7 +39,11 @@ def _kind(record_property):
 def as_example(text: str) -> Example:
     lines = max(1, text.count("\n") + 1)
     return Example(
-        page="docs/fuzz.md", line=1, lang="yaml", info='yaml title=".gitlab-ci.yml"', source=text,
+        page="docs/fuzz.md",
+        line=1,
+        lang="yaml",
+        info='yaml title=".gitlab-ci.yml"',
+        source=text,
         origins=tuple(("docs/fuzz.md", n + 2) for n in range(lines)),
     )
 
@@ -51,7 +55,9 @@ def check_everything(text: str) -> None:
         for kind, findings in gitlab.check_text(text, rules=rules).items():
             assert kind in gitlab.KINDS
             for f in findings:
-                assert isinstance(f.line, int) and f.line >= 0 and f.message and f.level in ("error", "note"), f
+                assert (
+                    isinstance(f.line, int) and f.line >= 0 and f.message and f.level in ("error", "note")
+                ), f
     ex = as_example(text)
     shell.extract(ex)
     secrets.check(ex)
@@ -62,8 +68,14 @@ def check_everything(text: str) -> None:
 # --- generated YAML --------------------------------------------------------------------------------
 
 keys = st.one_of(
-    st.text(min_size=1, max_size=12), st.integers(), st.booleans(), st.none(), st.floats(allow_nan=False),
-    st.sampled_from(sorted(gitlab.GLOBAL_KEYWORDS | {"script", "image", "needs", "extends", "stage", "cache"})),
+    st.text(min_size=1, max_size=12),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.sampled_from(
+        sorted(gitlab.GLOBAL_KEYWORDS | {"script", "image", "needs", "extends", "stage", "cache"})
+    ),
 )
 scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=30))
 values = st.recursive(
@@ -83,8 +95,18 @@ def test_any_yaml_value(value):
 
 names = st.one_of(st.sampled_from(["test", "build", ".tpl", "publish", "default"]), st.integers(0, 999))
 commands = st.one_of(
-    st.sampled_from(["uv sync --locked", "echo $UV_VERSION $CI_COMMIT_TAG", "if [ -f x ]; then", "$env:Path = 1",
-                     "uv publish $package", "pip install uv==0.4", "export A=1", "echo ${A:-x}"]),
+    st.sampled_from(
+        [
+            "uv sync --locked",
+            "echo $UV_VERSION $CI_COMMIT_TAG",
+            "if [ -f x ]; then",
+            "$env:Path = 1",
+            "uv publish $package",
+            "pip install uv==0.4",
+            "export A=1",
+            "echo ${A:-x}",
+        ]
+    ),
     st.text(max_size=40),
 )
 variables = st.dictionaries(st.one_of(st.text(min_size=1, max_size=10), st.integers()), scalars, max_size=4)
@@ -97,25 +119,98 @@ def pipelines(draw):
     if draw(st.booleans()):
         doc["variables"] = draw(variables)
     if draw(st.booleans()):
-        doc["stages"] = draw(st.lists(st.one_of(st.text(max_size=8), st.lists(st.text(max_size=8), max_size=2)), max_size=4))
+        doc["stages"] = draw(
+            st.lists(st.one_of(st.text(max_size=8), st.lists(st.text(max_size=8), max_size=2)), max_size=4)
+        )
     if draw(st.booleans()):
-        doc["include"] = draw(st.one_of(st.text(max_size=20), st.lists(st.dictionaries(
-            st.sampled_from(["local", "remote", "template", "project", "file", "inputs"]), scalars, max_size=2), max_size=2)))
+        doc["include"] = draw(
+            st.one_of(
+                st.text(max_size=20),
+                st.lists(
+                    st.dictionaries(
+                        st.sampled_from(["local", "remote", "template", "project", "file", "inputs"]),
+                        scalars,
+                        max_size=2,
+                    ),
+                    max_size=2,
+                ),
+            )
+        )
     for _ in range(draw(st.integers(0, 4))):
         job = {}
-        job["script"] = draw(st.one_of(commands, st.lists(st.one_of(commands, st.lists(commands, max_size=2)), max_size=4), scalars))
+        job["script"] = draw(
+            st.one_of(
+                commands, st.lists(st.one_of(commands, st.lists(commands, max_size=2)), max_size=4), scalars
+            )
+        )
         for key, strategy in (
-            ("image", st.one_of(st.sampled_from(["ghcr.io/astral-sh/uv:python3.12-bookworm", "ghcr.io/astral-sh/uv:0.5.4",
-                                                  "ghcr.io/astral-sh/uv:$UV_VERSION-alpine"]), scalars)),
+            (
+                "image",
+                st.one_of(
+                    st.sampled_from(
+                        [
+                            "ghcr.io/astral-sh/uv:python3.12-bookworm",
+                            "ghcr.io/astral-sh/uv:0.5.4",
+                            "ghcr.io/astral-sh/uv:$UV_VERSION-alpine",
+                        ]
+                    ),
+                    scalars,
+                ),
+            ),
             ("variables", variables),
-            ("needs", st.one_of(st.lists(st.one_of(names, st.dictionaries(st.sampled_from(["job", "optional"]), scalars)), max_size=3), scalars)),
+            (
+                "needs",
+                st.one_of(
+                    st.lists(
+                        st.one_of(names, st.dictionaries(st.sampled_from(["job", "optional"]), scalars)),
+                        max_size=3,
+                    ),
+                    scalars,
+                ),
+            ),
             ("extends", st.one_of(names, st.lists(names, max_size=3))),
             ("stage", st.one_of(st.text(max_size=8), scalars)),
             ("tags", st.lists(st.one_of(st.sampled_from(["windows", "linux"]), scalars), max_size=2)),
-            ("cache", st.one_of(st.dictionaries(st.sampled_from(["key", "paths", "policy"]), st.one_of(
-                scalars, st.lists(scalars, max_size=3), st.dictionaries(st.sampled_from(["files", "prefix"]), st.lists(scalars, max_size=12)))), scalars)),
-            ("parallel", st.one_of(st.integers(), st.fixed_dictionaries({"matrix": st.lists(st.dictionaries(st.text(max_size=5), st.lists(scalars, max_size=5)), max_size=3)}))),
-            ("rules", st.lists(st.dictionaries(st.sampled_from(["if", "when", "variables"]), st.one_of(scalars, st.sampled_from(["$A =~ /a(b/", "$B =~ /x/i"]))), max_size=2)),
+            (
+                "cache",
+                st.one_of(
+                    st.dictionaries(
+                        st.sampled_from(["key", "paths", "policy"]),
+                        st.one_of(
+                            scalars,
+                            st.lists(scalars, max_size=3),
+                            st.dictionaries(
+                                st.sampled_from(["files", "prefix"]), st.lists(scalars, max_size=12)
+                            ),
+                        ),
+                    ),
+                    scalars,
+                ),
+            ),
+            (
+                "parallel",
+                st.one_of(
+                    st.integers(),
+                    st.fixed_dictionaries(
+                        {
+                            "matrix": st.lists(
+                                st.dictionaries(st.text(max_size=5), st.lists(scalars, max_size=5)),
+                                max_size=3,
+                            )
+                        }
+                    ),
+                ),
+            ),
+            (
+                "rules",
+                st.lists(
+                    st.dictionaries(
+                        st.sampled_from(["if", "when", "variables"]),
+                        st.one_of(scalars, st.sampled_from(["$A =~ /a(b/", "$B =~ /x/i"])),
+                    ),
+                    max_size=2,
+                ),
+            ),
         ):
             if draw(st.booleans()):
                 job[key] = draw(strategy)
@@ -133,15 +228,18 @@ def test_any_pipeline(doc):
 def test_the_pipeline_strategy_reaches_integer_variable_names():
     """The generator makes the input that once crashed the schema check (`variables: {123: ...}`):
     the property above would have found that crash without the explicit example."""
-    found = find(pipelines(), lambda d: isinstance(d.get("variables"), dict) and any(isinstance(k, int) for k in d["variables"]),
-                 settings=settings(database=None, derandomize=True, max_examples=2000))
+    found = find(
+        pipelines(),
+        lambda d: isinstance(d.get("variables"), dict) and any(isinstance(k, int) for k in d["variables"]),
+        settings=settings(database=None, derandomize=True, max_examples=2000),
+    )
     assert any(isinstance(k, int) for k in found["variables"])
 
 
 # --- mutated real pipelines ------------------------------------------------------------------------
 
 SEED = (
-    "variables:\n  UV_VERSION: \"0.13.9\"\n  UV_CACHE_DIR: .uv-cache\n.tpl: &tpl\n  - uv sync --locked\n"
+    'variables:\n  UV_VERSION: "0.13.9"\n  UV_CACHE_DIR: .uv-cache\n.tpl: &tpl\n  - uv sync --locked\n'
     "test:\n  image: ghcr.io/astral-sh/uv:$UV_VERSION-python3.12-trixie-slim\n  cache:\n    key:\n      files: [uv.lock]\n"
     "    paths: [$UV_CACHE_DIR]\n  script:\n    - *tpl\n    - !reference [.tpl]\n    - >\n      uv run pytest\n        -q\n"
 )
@@ -154,8 +252,15 @@ def test_mutated_pipelines(data):
     for _ in range(data.draw(st.integers(1, 5))):
         at = data.draw(st.integers(0, len(text)))
         cut = data.draw(st.integers(0, 5))
-        insert = data.draw(st.one_of(st.text(max_size=6), st.sampled_from(["*", "&a ", "!", ":", "- ", "\n  ", "\t", "{", "[", "---\n", "\x00", "\ufeff"])))
-        text = text[:at] + insert + text[at + cut:]
+        insert = data.draw(
+            st.one_of(
+                st.text(max_size=6),
+                st.sampled_from(
+                    ["*", "&a ", "!", ":", "- ", "\n  ", "\t", "{", "[", "---\n", "\x00", "\ufeff"]
+                ),
+            )
+        )
+        text = text[:at] + insert + text[at + cut :]
     check_everything(text)
 
 
@@ -178,8 +283,11 @@ HOSTILE = {
     "unknown tags": "job:\n  script: !shell echo\n  image: !!python/object:os.system x\n",
     "deep nesting": "a: " + "[" * 500 + "]" * 500 + "\n",
     "many aliases under the limit": "a: &a [x]\n" + "".join(f"j{i}:\n  script: *a\n" for i in range(2000)),
-    "huge matrix": "job:\n  script: [echo $A]\n  parallel:\n    matrix:\n      - " + ", ".join(f"V{i}: [1,2,3,4,5,6,7,8,9,10]" for i in range(8)) + "\n",
-    "extends diamond": "".join(f".t{i}:\n  extends: [.t{i + 1}, .t{i + 2}]\n" for i in range(40)) + "job:\n  extends: .t0\n  script: [x]\n",
+    "huge matrix": "job:\n  script: [echo $A]\n  parallel:\n    matrix:\n      - "
+    + ", ".join(f"V{i}: [1,2,3,4,5,6,7,8,9,10]" for i in range(8))
+    + "\n",
+    "extends diamond": "".join(f".t{i}:\n  extends: [.t{i + 1}, .t{i + 2}]\n" for i in range(40))
+    + "job:\n  extends: .t0\n  script: [x]\n",
     "reference loop": ".a:\n  script: [!reference [.b, script]]\n.b:\n  script: [!reference [.a, script]]\njob:\n  script: [!reference [.a, script]]\n",
     "spec header after comments": "# c\n\nspec:\n  inputs: {x: {default: y}}\n---\njob:\n  script: [echo $[[ inputs.x ]]]\n",
     "nulls everywhere": "job:\n  script:\n  image:\n  cache:\n  needs:\n  variables:\n",

@@ -40,7 +40,9 @@ def assert_key_follows(run, key_file: str, prepare=None) -> None:
     assert cache_keys(changed) and not cache_keys(changed) & first, (
         f"a changed {key_file} kept the cache key {sorted(cache_keys(changed))}: does cache:key:files name it?"
     )
-    assert cache_keys(same) == first, f"the same {key_file} gave another key: {sorted(cache_keys(same))} != {sorted(first)}"
+    assert cache_keys(same) == first, (
+        f"the same {key_file} gave another key: {sorted(cache_keys(same))} != {sorted(first)}"
+    )
 
 
 @effect("snippets/caching/lockfile-key.yml")

@@ -33,7 +33,9 @@ class Problem:
 def _example(shown: str, text: str) -> Example:
     """A whole file as the `Example` the shell and secrets checks read: line i is line i + 1."""
     origins = tuple((shown, n) for n in range(1, text.count("\n") + 2))
-    return Example(page=shown, line=1, lang="yaml", info='yaml title=".gitlab-ci.yml"', source=text, origins=origins)
+    return Example(
+        page=shown, line=1, lang="yaml", info='yaml title=".gitlab-ci.yml"', source=text, origins=origins
+    )
 
 
 def _read(path: Path) -> tuple[str | None, Problem | None]:
@@ -46,7 +48,9 @@ def _read(path: Path) -> tuple[str | None, Problem | None]:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        return None, Problem(shown, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); GitLab reads CI files as UTF-8")
+        return None, Problem(
+            shown, line, f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); GitLab reads CI files as UTF-8"
+        )
 
 
 # ShellCheck's "referenced but not assigned": in a reader's file the variable may come from the
@@ -81,7 +85,11 @@ def check_file(path: Path, root: Path | None = None) -> tuple[list[Problem], int
     examples = [_example(shown, text)]
     try:
         data = gitlab.parse(text).data
-        examples += [_example(i.file, (root / i.path).read_text()) for i in resolve_includes(data, root).included if i.document]
+        examples += [
+            _example(i.file, (root / i.path).read_text())
+            for i in resolve_includes(data, root).included
+            if i.document
+        ]
     except (gitlab.YAMLProblem, OSError, UnicodeDecodeError):
         pass  # reported by check_text
     powershell = 0

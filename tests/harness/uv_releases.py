@@ -39,7 +39,9 @@ def releases() -> tuple[Release, ...]:
     """Every final uv release, oldest first (pre-releases are not published as images)."""
     with DATA.open(newline="") as f:
         rows = list(csv.DictReader(f))
-    return tuple(sorted(Release(version_key(r["version"]), r["version"], date.fromisoformat(r["date"])) for r in rows))
+    return tuple(
+        sorted(Release(version_key(r["version"]), r["version"], date.fromisoformat(r["date"])) for r in rows)
+    )
 
 
 def release(version: str) -> Release | None:
@@ -52,7 +54,9 @@ def newest() -> Release:
 
 def newest_of(prefix: str) -> Release | None:
     """The newest release of a series: "0.9" -> the last 0.9.x."""
-    return max((r for r in releases() if r.version.startswith(prefix + ".") or r.version == prefix), default=None)
+    return max(
+        (r for r in releases() if r.version.startswith(prefix + ".") or r.version == prefix), default=None
+    )
 
 
 def maybe_newer(version: str) -> bool:
@@ -72,7 +76,12 @@ def last_before(version: str) -> Release | None:
 # version v when first <= v < until. Patterns match the tag without a version prefix.
 IMAGE_FAMILIES: list[tuple[str, str, str | None, str]] = [
     (r"latest", "0.1.0", None, "the distroless image"),
-    (r"alpine|debian|debian-slim|python3\.(?:9|10|11|12|13)-alpine", "0.4.4", None, "derived images, astral-sh/uv#6053"),
+    (
+        r"alpine|debian|debian-slim|python3\.(?:9|10|11|12|13)-alpine",
+        "0.4.4",
+        None,
+        "derived images, astral-sh/uv#6053",
+    ),
     (
         r"bookworm|bookworm-slim|alpine3\.2[01]|python3\.(?:8|9|10|11|12|13)-(?:bookworm|bookworm-slim|alpine)"
         r"|python3\.8-.+|python3\.\d+-alpine3\.2[01]",
@@ -80,7 +89,12 @@ IMAGE_FAMILIES: list[tuple[str, str, str | None, str]] = [
         "0.10.0",
         "dropped in uv 0.10.0, astral-sh/uv#17755 and #17128",
     ),
-    (r"python3\.14-(?:bookworm|bookworm-slim)", "0.7.4", "0.10.0", "dropped in uv 0.10.0, astral-sh/uv#17755"),
+    (
+        r"python3\.14-(?:bookworm|bookworm-slim)",
+        "0.7.4",
+        "0.10.0",
+        "dropped in uv 0.10.0, astral-sh/uv#17755",
+    ),
     (
         r"trixie|trixie-slim|alpine3\.22|python3\.(?:9|10|11|12|13|14)-(?:trixie|trixie-slim)|python3\.9-alpine3\.22",
         "0.8.12",
@@ -88,7 +102,12 @@ IMAGE_FAMILIES: list[tuple[str, str, str | None, str]] = [
         "trixie and alpine 3.22 images since uv 0.8.12",
     ),
     (r"python3\.14-alpine", "0.7.4", None, "Python 3.14 images since uv 0.7.4"),
-    (r"alpine3\.23|python3\.(?:10|11|12|13|14)-alpine3\.23", "0.10.0", None, "alpine 3.23 images since uv 0.10.0, astral-sh/uv#17128"),
+    (
+        r"alpine3\.23|python3\.(?:10|11|12|13|14)-alpine3\.23",
+        "0.10.0",
+        None,
+        "alpine 3.23 images since uv 0.10.0, astral-sh/uv#17128",
+    ),
     (
         r"alpine-dhi|alpine3\.23-dhi|debian-dhi|trixie-dhi|python3\.(?:10|11|12|13|14)-dhi",
         "0.10.8",

@@ -13,8 +13,19 @@ from pathlib import Path, PurePosixPath
 
 from . import uv
 from .images import ROOT, image_findings
-from .loader import REQUIRED, Finding, Map, YAMLProblem, include_items, include_kind, interpolate, parse, resolve_includes, spec_inputs
-from .model import Pipeline, Rules
+from .loader import (
+    REQUIRED,
+    Finding,
+    Map,
+    YAMLProblem,
+    include_items,
+    include_kind,
+    interpolate,
+    parse,
+    resolve_includes,
+    spec_inputs,
+)
+from .model import GUIDE, Pipeline, Rules
 from .schema import schema_findings
 from .semantics import semantic_findings
 from .variables import variable_findings
@@ -69,7 +80,7 @@ def check_text(
     title: str | None = None,
     fragment: bool = False,
     declared=(),
-    rules: Rules = Rules(),
+    rules: Rules = GUIDE,
     root: Path | None = None,
     name: str = "",
 ) -> dict[str, list[Finding]]:
@@ -88,7 +99,9 @@ def check_text(
     result: dict[str, list[Finding]] = {kind: [] for kind in kinds}
     if title and PurePosixPath(title).name in MISSPELT_PIPELINE_FILES:
         # line 0: the fence line, where the title is written
-        result["load"].append(Finding(0, f'title "{title}": GitLab reads `{PIPELINE_FILE}`; title the block so'))
+        result["load"].append(
+            Finding(0, f'title "{title}": GitLab reads `{PIPELINE_FILE}`; title the block so')
+        )
     try:
         doc = parse(text, name)
     except YAMLProblem as exc:
@@ -100,7 +113,9 @@ def check_text(
     data = doc.data
     if not isinstance(data, Map):
         what = "empty" if data is None else f"a {type(data).__name__}"
-        result["load"].append(Finding(1, f"a pipeline is a mapping of jobs and keywords; this block is {what}"))
+        result["load"].append(
+            Finding(1, f"a pipeline is a mapping of jobs and keywords; this block is {what}")
+        )
         return result
     if doc.spec is not None or is_included_file(title):
         fragment = True
@@ -109,10 +124,14 @@ def check_text(
     result["load"] += resolved.findings
     pipeline = Pipeline(resolved.data, fragment=fragment, remote=resolved.remote)
     data = pipeline.data
-    result["schema"] = schema_findings(data, templates=sorted(pipeline.extended & set(pipeline.hidden)), pipeline=pipeline)
+    result["schema"] = schema_findings(
+        data, templates=sorted(pipeline.extended & set(pipeline.hidden)), pipeline=pipeline
+    )
     result["semantics"] = sorted(set(semantic_findings(pipeline, rules) + uv.cache_findings(pipeline, rules)))
     result["images"] = sorted(set(image_findings(pipeline, rules) + uv.install_findings(pipeline, rules)))
-    result["variables"] = sorted(set(variable_findings(pipeline, rules, declared) + uv.name_findings(pipeline)))
+    result["variables"] = sorted(
+        set(variable_findings(pipeline, rules, declared) + uv.name_findings(pipeline))
+    )
     return result
 
 
@@ -135,7 +154,9 @@ def check_example(example) -> dict[str, list[str]]:
         root=project_root(example),
     )
     return {
-        kind: [f"{example.where(f.line - 1)}: {f.message}" for f in items if not f.file and f.level == "error"]
+        kind: [
+            f"{example.where(f.line - 1)}: {f.message}" for f in items if not f.file and f.level == "error"
+        ]
         for kind, items in findings.items()
     }
 

@@ -16,10 +16,12 @@ from pathlib import Path
 
 from .. import uv_releases
 from .loader import Finding, Map
-from .model import VAR_RE, Pipeline, Rules, at, expand
+from .model import GUIDE, VAR_RE, Pipeline, Rules, at, expand
 
 ROOT = Path(__file__).resolve().parents[3]
-UV_IMAGE_RE = re.compile(r"^(?:ghcr\.io/astral-sh/uv|(?:docker\.io/)?astral/uv)(?::(?P<tag>[^@\s]+))?(?:@\S+)?$")
+UV_IMAGE_RE = re.compile(
+    r"^(?:ghcr\.io/astral-sh/uv|(?:docker\.io/)?astral/uv)(?::(?P<tag>[^@\s]+))?(?:@\S+)?$"
+)
 VERSIONED_TAG = re.compile(r"(?P<version>\d+\.\d+(?:\.\d+)?)(?:-(?P<rest>.+))?")
 
 
@@ -87,7 +89,10 @@ def reader_image_problem(ref: str) -> tuple[str, str] | None:
     version, rest = versioned["version"], versioned["rest"]
     pinned = uv_releases.release(version) if version.count(".") == 2 else uv_releases.newest_of(version)
     if pinned is None and uv_releases.maybe_newer(version):
-        return "note", f"image `{ref}`: uv {version} is newer than uv {newest.version}, the newest this checker knows"
+        return (
+            "note",
+            f"image `{ref}`: uv {version} is newer than uv {newest.version}, the newest this checker knows",
+        )
     if pinned is None:
         return "error", f"image `{ref}`: uv {version} was never released (the newest is {newest.version})"
     if rest is not None and not uv_releases.published(rest, pinned.version):
@@ -126,7 +131,7 @@ def image_name(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def image_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
+def image_findings(p: Pipeline, rules: Rules = GUIDE) -> list[Finding]:
     """uv images must exist (for the pinned uv in the guide), with the block's own variables expanded."""
     found = []
     for name in p.contexts() or [None]:
@@ -155,7 +160,13 @@ def image_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
                 found.append(at(node, problem, level))
             if level != "error" and has_script and is_distroless(real):
                 m = site_values()
-                found.append(at(node, (
-                    f"`{real}` is the distroless image: it has no shell, so GitLab cannot run `script:` "
-                    f"in it; use a derived tag such as `{m.UV_VERSION}-python{m.PYTHON_VERSION}-{m.BASE_LAYER}`")))
+                found.append(
+                    at(
+                        node,
+                        (
+                            f"`{real}` is the distroless image: it has no shell, so GitLab cannot run `script:` "
+                            f"in it; use a derived tag such as `{m.UV_VERSION}-python{m.PYTHON_VERSION}-{m.BASE_LAYER}`"
+                        ),
+                    )
+                )
     return sorted(set(found))

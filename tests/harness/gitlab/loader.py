@@ -151,11 +151,15 @@ def _check_size(root: yaml.Node) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise YAMLProblem(line_of(node), "an anchor is used inside itself (a recursive alias): GitLab refuses it")
+            raise YAMLProblem(
+                line_of(node), "an anchor is used inside itself (a recursive alias): GitLab refuses it"
+            )
         active.add(key)
         count, depth = 1, 0
-        children = node.value if isinstance(node, yaml.SequenceNode) else (
-            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else []
+        children = (
+            node.value
+            if isinstance(node, yaml.SequenceNode)
+            else ([n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
         )
         for child in children:
             c, d = visit(child)
@@ -168,7 +172,9 @@ def _check_size(root: yaml.Node) -> None:
                 )
         active.discard(key)
         if depth + 1 > MAX_DEPTH:
-            raise YAMLProblem(line_of(node), f"The parsed YAML is too deep: more than {MAX_DEPTH} levels of nesting")
+            raise YAMLProblem(
+                line_of(node), f"The parsed YAML is too deep: more than {MAX_DEPTH} levels of nesting"
+            )
         sizes[key] = (count, depth + 1)
         return sizes[key]
 
@@ -214,7 +220,9 @@ def parse(text: str, name: str = "") -> Document:
         raise YAMLProblem(line, " ".join(filter(None, [exc.context, exc.problem]))) from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
-        raise YAMLProblem(line, f"not text YAML can read: {exc.reason} (character {exc.character!r})") from None
+        raise YAMLProblem(
+            line, f"not text YAML can read: {exc.reason} (character {exc.character!r})"
+        ) from None
     except yaml.YAMLError as exc:
         raise YAMLProblem(1, " ".join(str(exc).split())) from None
     except RecursionError:
@@ -255,7 +263,11 @@ INPUT_RE = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*((?:\|[^\]]*)?)\]\]")
 
 def spec_inputs(spec: Map | None) -> dict:
     """Declared inputs -> their `default:` (a missing default is the marker `REQUIRED`)."""
-    inputs = spec.get("spec", {}).get("inputs") if isinstance(spec, Map) and isinstance(spec.get("spec"), dict) else None
+    inputs = (
+        spec.get("spec", {}).get("inputs")
+        if isinstance(spec, Map) and isinstance(spec.get("spec"), dict)
+        else None
+    )
     if not isinstance(inputs, dict):
         return {}
     return {k: (v.get("default", REQUIRED) if isinstance(v, dict) else REQUIRED) for k, v in inputs.items()}
@@ -276,6 +288,7 @@ def interpolate(data, values: dict) -> None:
     A string that is only the interpolation takes the input's value with its type (a list stays a
     list), as GitLab does; inside longer text the value is written out.
     """
+
     def one(value):
         if not isinstance(value, str) or "$[[" not in value:
             return value
@@ -388,14 +401,20 @@ def resolve_includes(data, root: Path | None, depth: int = 0, count: list | None
         matches = [p for p in matches if p.is_file()]
         if not matches:
             result.findings.append(
-                Finding(line, f"include `{where}`: no such file in the project ({display(root / rel)}); "
-                        "GitLab fails the whole pipeline", file)
+                Finding(
+                    line,
+                    f"include `{where}`: no such file in the project ({display(root / rel)}); "
+                    "GitLab fails the whole pipeline",
+                    file,
+                )
             )
             continue
         for path in matches:
             count[0] += 1
             if count[0] > MAX_INCLUDES or depth >= 100:
-                result.findings.append(Finding(line, f"include `{where}`: more than {MAX_INCLUDES} includes", file))
+                result.findings.append(
+                    Finding(line, f"include `{where}`: more than {MAX_INCLUDES} includes", file)
+                )
                 return result
             name = display(path)
             try:
@@ -406,19 +425,25 @@ def resolve_includes(data, root: Path | None, depth: int = 0, count: list | None
                 result.included.append(Included(rel, name, None))
                 continue
             except OSError as exc:
-                result.findings.append(Finding(line, f"include `{where}`: cannot read it ({exc.strerror})", file))
+                result.findings.append(
+                    Finding(line, f"include `{where}`: cannot read it ({exc.strerror})", file)
+                )
                 continue
             values = spec_inputs(doc.spec)
             for key, value in inputs.items():
                 if key not in values and doc.spec is not None:
                     result.findings.append(
-                        Finding(line, f"include `{where}`: input `{key}` is not declared in its spec:inputs", file)
+                        Finding(
+                            line, f"include `{where}`: input `{key}` is not declared in its spec:inputs", file
+                        )
                     )
                 values[key] = value
             for key, value in values.items():
                 if value is REQUIRED:
                     result.findings.append(
-                        Finding(line, f"include `{where}`: input `{key}` has no default and is not given", file)
+                        Finding(
+                            line, f"include `{where}`: input `{key}` has no default and is not given", file
+                        )
                     )
             interpolate(doc.data, values)
             result.findings += doc.findings
@@ -436,7 +461,10 @@ def resolve_includes(data, root: Path | None, depth: int = 0, count: list | None
         out = _merge(merged, own)
         if "include" in data:  # keep the entry itself: the schema checks it
             out["include"] = data["include"]
-            out.key_nodes["include"], out.value_nodes["include"] = data.key_nodes["include"], data.value_nodes["include"]
+            out.key_nodes["include"], out.value_nodes["include"] = (
+                data.key_nodes["include"],
+                data.value_nodes["include"],
+            )
         result.data = out
     return result
 

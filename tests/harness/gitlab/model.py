@@ -108,9 +108,14 @@ class Pipeline:
         self.jobs = [
             k
             for k, v in data.items()
-            if isinstance(k, str) and k not in GLOBAL_KEYWORDS and not k.startswith(".") and isinstance(v, dict)
+            if isinstance(k, str)
+            and k not in GLOBAL_KEYWORDS
+            and not k.startswith(".")
+            and isinstance(v, dict)
         ]
-        self.hidden = [k for k, v in data.items() if isinstance(k, str) and k.startswith(".") and isinstance(v, dict)]
+        self.hidden = [
+            k for k, v in data.items() if isinstance(k, str) and k.startswith(".") and isinstance(v, dict)
+        ]
         self._chains: dict[str, list[Map]] = {}
         self.extended = {t for name in self.jobs + self.hidden for t in self.extends(name) if t in data}
 
@@ -190,7 +195,9 @@ class Pipeline:
             if isinstance(row, dict):
                 keys = list(row)
                 values = [[text_of(v) for v in as_list(row[k])] for k in keys]
-                combos += [dict(zip(keys, c)) for c in itertools.islice(itertools.product(*values), MAX_MATRIX)]
+                combos += [
+                    dict(zip(keys, c)) for c in itertools.islice(itertools.product(*values), MAX_MATRIX)
+                ]
         return combos[:MAX_MATRIX] or [{}]
 
     def stage(self, name) -> str:
@@ -241,7 +248,9 @@ def schema_view(p: Pipeline) -> Map:
 
     def view(value, depth: int, key=None):
         if isinstance(value, Reference):
-            target, node, ok = p.lookup(value) if all(isinstance(s, str) for s in value) else (None, None, False)
+            target, node, ok = (
+                p.lookup(value) if all(isinstance(s, str) for s in value) else (None, None, False)
+            )
             if not ok or depth >= MAX_NESTING:
                 return MISSING, None
             return view(target, depth + 1, key)[0], node
@@ -305,6 +314,9 @@ class Rules:
         return reader if self.reader else guide
 
 
+GUIDE = Rules()  # the guide's own examples: the default strictness
+
+
 def at(node, message: str, level: str = "error") -> Finding:
     """A finding at a node's line and file (line 1 of the checked text without a node)."""
     return Finding(line_of(node) if node is not None else 1, message, file_of(node), level)
@@ -332,5 +344,10 @@ def is_powershell(p: Pipeline, name) -> bool:
     image = image.get("name") if isinstance(image, dict) else image
     if isinstance(image, str) and WINDOWS_IMAGE.match(image):
         return True
-    lines = [t for key in ("before_script", "script") for t in flatten(p.resolve(p.defined(name, key)[0])) if isinstance(t, str)]
+    lines = [
+        t
+        for key in ("before_script", "script")
+        for t in flatten(p.resolve(p.defined(name, key)[0]))
+        if isinstance(t, str)
+    ]
     return bool(lines) and any(POWERSHELL_LINE.search(line) for line in lines)

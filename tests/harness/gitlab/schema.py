@@ -18,7 +18,6 @@ import yaml
 from .loader import Finding, Map, Seq, file_of, line_of
 from .model import Pipeline, schema_view
 
-
 # check-jsonschema's copy of GitLab's schema, found without importing check-jsonschema (its CLI
 # imports take seconds, and `--pipeline` must start fast).
 SCHEMA = Path(find_spec("check_jsonschema").origin).parent / "builtin_schemas" / "vendor" / "gitlab-ci.json"

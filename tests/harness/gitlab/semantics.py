@@ -14,7 +14,7 @@ from pathlib import PurePosixPath
 import yaml
 
 from .loader import Finding, Map, Reference, Seq
-from .model import DEFAULT_STAGES, Pipeline, Rules, as_list, at, expand, walk
+from .model import DEFAULT_STAGES, GUIDE, Pipeline, Rules, as_list, at, expand, walk
 from .schema import job_keywords, re2_error
 
 # GitLab takes one or two files for cache:key:files; up to 10 where an instance turns on the
@@ -68,7 +68,7 @@ def _remote_note(p: Pipeline) -> str:
     return ", ".join(f"{kind} `{where}`" for kind, where in p.remote)
 
 
-def semantic_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
+def semantic_findings(p: Pipeline, rules: Rules = GUIDE) -> list[Finding]:
     """What GitLab rejects (or silently gets wrong) that its schema lets through."""
     data, found = p.data, []
     keywords = job_keywords()
@@ -84,21 +84,43 @@ def semantic_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
         misspelt = any(set(m) - keywords for m in p.chain(name))  # reported by the schema, once
         if not has_body and not misspelt and not (p.open and unknown_parent):
             if p.remote:
-                found.append(at(key_node, f"job `{name}` has no script here: it must come from "
-                                f"{_remote_note(p)}, which is not read here", "note"))
+                found.append(
+                    at(
+                        key_node,
+                        f"job `{name}` has no script here: it must come from "
+                        f"{_remote_note(p)}, which is not read here",
+                        "note",
+                    )
+                )
             else:
-                found.append(at(key_node, f"job `{name}` has no script: every job needs `script`, `trigger` or "
-                                f"`run` (GitLab: `{name} job: config should implement the script:, run:, "
-                                "or trigger: keyword`)"))
+                found.append(
+                    at(
+                        key_node,
+                        f"job `{name}` has no script: every job needs `script`, `trigger` or "
+                        f"`run` (GitLab: `{name} job: config should implement the script:, run:, "
+                        "or trigger: keyword`)",
+                    )
+                )
         stage = p.stage(name)
         if stages is not None and stage not in stages:
             where = job.value_nodes.get("stage") if "stage" in job else key_node
             if p.remote and "stages" not in data:
-                found.append(at(where, f"job `{name}`: stage `{stage}` is not declared here; `stages:` may "
-                                f"come from {_remote_note(p)}, which is not read here", "note"))
+                found.append(
+                    at(
+                        where,
+                        f"job `{name}`: stage `{stage}` is not declared here; `stages:` may "
+                        f"come from {_remote_note(p)}, which is not read here",
+                        "note",
+                    )
+                )
             else:
-                found.append(at(where, f"job `{name}`: stage `{stage}` is not in `stages:` "
-                                f"({', '.join(stages)}); declare it"))
+                found.append(
+                    at(
+                        where,
+                        f"job `{name}`: stage `{stage}` is not in `stages:` "
+                        f"({', '.join(stages)}); declare it",
+                    )
+                )
         for needed, node in _job_needs(job):
             if needed not in p.jobs:
                 if not p.open:
@@ -109,14 +131,23 @@ def semantic_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
                 and p.stage(needed) in stages
                 and (stages.index(p.stage(needed)) > stages.index(stage))
             ):
-                found.append(at(node, f"job `{name}` (stage {stage}) needs `{needed}` of the later stage "
-                                f"{p.stage(needed)}"))
+                found.append(
+                    at(
+                        node,
+                        f"job `{name}` (stage {stage}) needs `{needed}` of the later stage {p.stage(needed)}",
+                    )
+                )
     # extends targets
     for name in p.jobs + p.hidden:
         job = data[name]
         for target in p.extends(name):
             if target not in data and not p.open:
-                found.append(at(job.value_nodes.get("extends"), f"job `{name}` extends `{target}`, which is not defined here"))
+                found.append(
+                    at(
+                        job.value_nodes.get("extends"),
+                        f"job `{name}` extends `{target}`, which is not defined here",
+                    )
+                )
     # !reference targets
     for ref in (v for v in walk(data) if isinstance(v, Reference)):
         if not ref or not all(isinstance(s, str) for s in ref):
@@ -130,14 +161,27 @@ def semantic_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
         values = p.variables(name)
         for cache in caches(owner.get("cache")):
             key = cache.get("key")
-            if isinstance(key, Map) and isinstance(key.get("files"), Seq) and KEY_FILES < len(key["files"]) <= KEY_FILES_FLAG:
-                found.append(at(key.key_nodes["files"], (
-                    f"cache:key:files lists {len(key['files'])} files; GitLab takes one or two, and up to "
-                    f"{KEY_FILES_FLAG} only where the instance turns on the `increase_ci_cache_key_files_limit` "
-                    "feature flag"), rules.level("error", "note")))
+            if (
+                isinstance(key, Map)
+                and isinstance(key.get("files"), Seq)
+                and KEY_FILES < len(key["files"]) <= KEY_FILES_FLAG
+            ):
+                found.append(
+                    at(
+                        key.key_nodes["files"],
+                        (
+                            f"cache:key:files lists {len(key['files'])} files; GitLab takes one or two, and up to "
+                            f"{KEY_FILES_FLAG} only where the instance turns on the `increase_ci_cache_key_files_limit` "
+                            "feature flag"
+                        ),
+                        rules.level("error", "note"),
+                    )
+                )
             policy = cache.get("policy")
             if isinstance(policy, str) and not re.fullmatch(r"pull|push|pull-push|\$\w+|\$\{\w+\}", policy):
-                found.append(at(cache.value_nodes["policy"], f"cache:policy `{policy}` is not pull, push or pull-push"))
+                found.append(
+                    at(cache.value_nodes["policy"], f"cache:policy `{policy}` is not pull, push or pull-push")
+                )
         for section in ("cache", "artifacts"):
             for item in caches(owner.get(section)) if section == "cache" else [owner.get(section)]:
                 paths = item.get("paths") if isinstance(item, Map) else None
@@ -146,13 +190,20 @@ def semantic_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
                 for path, node in zip(paths, paths.nodes):
                     if isinstance(path, str) and _outside_project(real := expand(path, values)):
                         shown = f"`{path}` (= `{real}`)" if real != path else f"`{path}`"
-                        found.append(at(node, f"{section} path {shown} is outside the project directory; "
-                                        "GitLab only keeps paths inside $CI_PROJECT_DIR"))
+                        found.append(
+                            at(
+                                node,
+                                f"{section} path {shown} is outside the project directory; "
+                                "GitLab only keeps paths inside $CI_PROJECT_DIR",
+                            )
+                        )
     # numbers where GitLab wants strings
     for value, node in _variable_values(p):
         if isinstance(value, float) and node is not None and isinstance(node, yaml.ScalarNode):
             raw = node.value
-            found.append(at(node, f'`{raw}` is a number to YAML (it reads {raw} as {value!r}); quote it: "{raw}"'))
+            found.append(
+                at(node, f'`{raw}` is a number to YAML (it reads {raw} as {value!r}); quote it: "{raw}"')
+            )
     found += rule_regex_findings(data)
     return sorted(set(found))
 
@@ -164,8 +215,12 @@ def rule_regex_findings(data) -> list[Finding]:
         if isinstance(value, Map) and isinstance(value.get("if"), str):
             for m in RULE_REGEX.finditer(value["if"]):
                 if problem := re2_error(m[1]):
-                    found.append(at(value.value_nodes["if"], f"rules:if: /{m[1]}/ is not a regular expression "
-                                    f"GitLab accepts (RE2: {problem})"))
+                    found.append(
+                        at(
+                            value.value_nodes["if"],
+                            f"rules:if: /{m[1]}/ is not a regular expression GitLab accepts (RE2: {problem})",
+                        )
+                    )
     return found
 
 

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from .. import uv_releases
 from .images import UV_IMAGE_RE, site_values
 from .loader import Finding, Map, Seq, file_of, line_of
-from .model import Pipeline, Rules, at, expand, flatten
+from .model import GUIDE, Pipeline, Rules, at, expand, flatten
 from .semantics import cache_owners, caches
 from .variables import scalar_lines, shell_sets, strings
 
@@ -133,7 +133,13 @@ def name_findings(p: Pipeline) -> list[Finding]:
             seen.add(name)
             close = difflib.get_close_matches(name, sorted(uv_variables() | uv_help_variables()), 1)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            found.append(Finding(line, f"{name} is not an environment variable uv {site_values().UV_VERSION} reads{hint}", file))
+            found.append(
+                Finding(
+                    line,
+                    f"{name} is not an environment variable uv {site_values().UV_VERSION} reads{hint}",
+                    file,
+                )
+            )
     return found
 
 
@@ -161,7 +167,7 @@ def _script_text(p: Pipeline, name) -> str:
     return "\n".join(parts)
 
 
-def cache_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
+def cache_findings(p: Pipeline, rules: Rules = GUIDE) -> list[Finding]:
     """uv's cache cached where uv does not write, uv.lock in a cache, key files the project lacks."""
     found = []
     for name, owner in cache_owners(p):
@@ -173,8 +179,13 @@ def cache_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
                     continue
                 real = _norm(expand(path, p.variables(name if name in p.jobs else None)))
                 if real == "uv.lock" or real.endswith("/uv.lock"):
-                    found.append(at(node, f"cache path `{path}` is uv's lockfile: restoring the cache overwrites the "
-                                    "committed uv.lock with an old one; cache uv's cache directory instead"))
+                    found.append(
+                        at(
+                            node,
+                            f"cache path `{path}` is uv's lockfile: restoring the cache overwrites the "
+                            "committed uv.lock with an old one; cache uv's cache directory instead",
+                        )
+                    )
                 elif UV_CACHE_PATH.search(real):
                     for job in users or [None]:
                         values = p.variables(job)
@@ -183,10 +194,19 @@ def cache_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
                             continue  # the job sets it itself
                         where = _uv_cache_dir(values)
                         if where != real:
-                            now = f"it points at `{where}`" if where is not None else "it is not set, so uv writes under HOME"
-                            found.append(at(node, f"cache path `{path}` looks like uv's cache, but uv writes its cache "
-                                            f"to UV_CACHE_DIR and {now}: GitLab saves an empty cache; set "
-                                            f"`UV_CACHE_DIR: {path}`"))
+                            now = (
+                                f"it points at `{where}`"
+                                if where is not None
+                                else "it is not set, so uv writes under HOME"
+                            )
+                            found.append(
+                                at(
+                                    node,
+                                    f"cache path `{path}` looks like uv's cache, but uv writes its cache "
+                                    f"to UV_CACHE_DIR and {now}: GitLab saves an empty cache; set "
+                                    f"`UV_CACHE_DIR: {path}`",
+                                )
+                            )
                             break
             if rules.project is not None:
                 found += _key_file_findings(cache, p.variables(name if name in p.jobs else None), rules)
@@ -194,7 +214,9 @@ def cache_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
 
 
 def _looks_like_project(root: Path) -> bool:
-    return any((root / marker).exists() for marker in (".git", "pyproject.toml", "uv.lock", "requirements.txt"))
+    return any(
+        (root / marker).exists() for marker in (".git", "pyproject.toml", "uv.lock", "requirements.txt")
+    )
 
 
 def _key_file_findings(cache: Map, values: dict, rules: Rules) -> list[Finding]:
@@ -204,9 +226,14 @@ def _key_file_findings(cache: Map, values: dict, rules: Rules) -> list[Finding]:
         return []
     root = rules.project
     if not _looks_like_project(root):
-        return [at(key.key_nodes["files"], f"cache:key:files: {root} does not look like the project (no pyproject.toml, "
-                   "uv.lock, requirements.txt or .git), so whether its files exist is not checked; pass --pipeline-root",
-                   "note")]
+        return [
+            at(
+                key.key_nodes["files"],
+                f"cache:key:files: {root} does not look like the project (no pyproject.toml, "
+                "uv.lock, requirements.txt or .git), so whether its files exist is not checked; pass --pipeline-root",
+                "note",
+            )
+        ]
     found = []
     for item, node in zip(files, files.nodes):
         if not isinstance(item, str):
@@ -216,8 +243,13 @@ def _key_file_findings(cache: Map, values: dict, rules: Rules) -> list[Finding]:
             continue
         if any(c in real for c in "*?[") and any(root.glob(real)) or (root / real).exists():
             continue
-        found.append(at(node, f"cache:key:files names `{item}`, which is not in the project ({root}): GitLab then "
-                        "uses the fallback key `default` for every pipeline, and a changed file no longer makes a new cache"))
+        found.append(
+            at(
+                node,
+                f"cache:key:files names `{item}`, which is not in the project ({root}): GitLab then "
+                "uses the fallback key `default` for every pipeline, and a changed file no longer makes a new cache",
+            )
+        )
     return found
 
 
@@ -231,15 +263,24 @@ def _version_problem(version: str, what: str, rules: Rules) -> tuple[str, str] |
     found = uv_releases.release(version) if version.count(".") == 2 else uv_releases.newest_of(version)
     newest = uv_releases.newest()
     if found is None and uv_releases.maybe_newer(version):
-        return "note", f"{what} installs uv {version}, newer than uv {newest.version}, the newest this checker knows"
+        return (
+            "note",
+            f"{what} installs uv {version}, newer than uv {newest.version}, the newest this checker knows",
+        )
     if found is None:
-        return "error", f"{what} installs uv {version}, which was never released (the newest is {newest.version})"
+        return (
+            "error",
+            f"{what} installs uv {version}, which was never released (the newest is {newest.version})",
+        )
     if found.version != newest.version:
-        return "note", f"{what} installs uv {found.version} ({found.published}); the newest this checker knows is uv {newest.version} ({newest.published})"
+        return (
+            "note",
+            f"{what} installs uv {found.version} ({found.published}); the newest this checker knows is uv {newest.version} ({newest.published})",
+        )
     return None
 
 
-def install_findings(p: Pipeline, rules: Rules = Rules()) -> list[Finding]:
+def install_findings(p: Pipeline, rules: Rules = GUIDE) -> list[Finding]:
     """`pip install uv==X` and versioned installer URLs, checked like image tags."""
     found = []
     values = p.variables()

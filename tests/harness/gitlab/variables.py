@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import yaml
 
 from .loader import Finding, Map, Reference, Seq, file_of, line_of
-from .model import VAR_RE, Pipeline, Rules, flatten, is_powershell
+from .model import GUIDE, VAR_RE, Pipeline, Rules, flatten, is_powershell
 
 # GitLab's predefined CI/CD variables, from https://docs.gitlab.com/ci/variables/predefined_variables/
 # (main table, merge request and external pull request tables).
@@ -176,7 +176,11 @@ def shell_sets(text: str) -> set[str]:
 def powershell_sets(text: str) -> set[str]:
     """Names a PowerShell script sets (`$env:NAME = ...`), and Windows' own, in every spelling case."""
     names = {m[1] for m in POWERSHELL_SETS.finditer(text)} | WINDOWS_ENV
-    return names | {n.upper() for n in names} | {m[1] for m in POWERSHELL_ENV.finditer(text) if m[1].upper() in WINDOWS_ENV}
+    return (
+        names
+        | {n.upper() for n in names}
+        | {m[1] for m in POWERSHELL_ENV.finditer(text) if m[1].upper() in WINDOWS_ENV}
+    )
 
 
 def dotenv_names(p: Pipeline) -> set[str]:
@@ -186,7 +190,11 @@ def dotenv_names(p: Pipeline) -> set[str]:
     for name in p.jobs:
         artifacts, _ = p.defined(name, "artifacts")
         reports = artifacts.get("reports") if isinstance(artifacts, dict) else None
-        files = [f for f in flatten(reports.get("dotenv")) if isinstance(f, str)] if isinstance(reports, dict) else []
+        files = (
+            [f for f in flatten(reports.get("dotenv")) if isinstance(f, str)]
+            if isinstance(reports, dict)
+            else []
+        )
         if not files:
             continue
         value, owner = p.defined(name, "script")
@@ -211,7 +219,7 @@ def near_miss(name: str) -> str | None:
     return close[0] if close else None
 
 
-def variable_findings(p: Pipeline, rules: Rules = Rules(), declared=()) -> list[Finding]:
+def variable_findings(p: Pipeline, rules: Rules = GUIDE, declared=()) -> list[Finding]:
     """Every $VAR a job uses is defined, predefined, set by its shell or declared."""
     data, found = p.data, []
     always = PREDEFINED_VARIABLES | STANDARD_ENV | set(declared) | set(rules.declared) | dotenv_names(p)
@@ -225,13 +233,30 @@ def variable_findings(p: Pipeline, rules: Rules = Rules(), declared=()) -> list[
                 continue
             reported.add((line, name, file))
             if typo := near_miss(name):
-                found.append(Finding(line, f"{what} uses ${name}, which GitLab does not set: did you mean ${typo}?", file))
+                found.append(
+                    Finding(
+                        line, f"{what} uses ${name}, which GitLab does not set: did you mean ${typo}?", file
+                    )
+                )
             elif rules.reader:
-                found.append(Finding(line, f"{what} uses ${name}, which this file does not define: it must come from "
-                                     "the project's CI/CD settings, a trigger, a schedule or a dotenv report", file, "note"))
+                found.append(
+                    Finding(
+                        line,
+                        f"{what} uses ${name}, which this file does not define: it must come from "
+                        "the project's CI/CD settings, a trigger, a schedule or a dotenv report",
+                        file,
+                        "note",
+                    )
+                )
             else:
-                found.append(Finding(line, f"{what} uses ${name}, which is not defined: set it under `variables:`, or "
-                                     f'declare a CI/CD variable the reader creates with <!-- check: variables="{name}" -->', file))
+                found.append(
+                    Finding(
+                        line,
+                        f"{what} uses ${name}, which is not defined: set it under `variables:`, or "
+                        f'declare a CI/CD variable the reader creates with <!-- check: variables="{name}" -->',
+                        file,
+                    )
+                )
 
     def plain(value, node):
         for text, snode in strings(value, node):
@@ -257,7 +282,9 @@ def variable_findings(p: Pipeline, rules: Rules = Rules(), declared=()) -> list[
         if key in data:
             value = data[key]
             if key == "variables" and isinstance(value, Map):
-                kept = Map({k: v for k, v in value.items() if not (isinstance(v, dict) and v.get("expand") is False)})
+                kept = Map(
+                    {k: v for k, v in value.items() if not (isinstance(v, dict) and v.get("expand") is False)}
+                )
                 kept.key_nodes, kept.value_nodes = value.key_nodes, value.value_nodes
                 value = kept
             check(plain(value, data.value_nodes[key]), top, "the pipeline")
@@ -279,7 +306,11 @@ def variable_findings(p: Pipeline, rules: Rules = Rules(), declared=()) -> list[
         main_known = yaml_known | sets("\n".join(t for t, _ in main))
         after_known = yaml_known | sets("\n".join(t for t, _ in sections["after_script"]))
         check(shell(main, powershell), main_known, f"job `{name}`")
-        check(shell(sections["after_script"], powershell), after_known, f"job `{name}` (after_script runs in a new shell)")
+        check(
+            shell(sections["after_script"], powershell),
+            after_known,
+            f"job `{name}` (after_script runs in a new shell)",
+        )
         for mapping in p.chain(name):
             variables = mapping.get("variables")
             if isinstance(variables, Map):
