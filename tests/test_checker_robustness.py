@@ -225,15 +225,19 @@ def test_any_pipeline(doc):
     check_everything(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
 
 
-def test_the_pipeline_strategy_reaches_integer_variable_names():
-    """The generator makes the input that once crashed the schema check (`variables: {123: ...}`):
-    the property above would have found that crash without the explicit example."""
+def test_the_pipeline_strategy_finds_the_integer_key_crash():
+    """The generator reaches the input that once crashed the schema check (`variables: {123: ...}`),
+    and on that input GitLab's schema run on the document as loaded (what the checker did before
+    `schema_view`) still raises the very TypeError of issue 8: the property above would have found it."""
     found = find(
         pipelines(),
         lambda d: isinstance(d.get("variables"), dict) and any(isinstance(k, int) for k in d["variables"]),
         settings=settings(database=None, derandomize=True, max_examples=2000),
     )
-    assert any(isinstance(k, int) for k in found["variables"])
+    loaded = gitlab.load(yaml.safe_dump(found, sort_keys=False))
+    with pytest.raises(TypeError, match="expected string or bytes-like object"):
+        list(gitlab.validators()[0].iter_errors(loaded))
+    check_everything(yaml.safe_dump(found, sort_keys=False))  # and now it is findings or a pass
 
 
 # --- mutated real pipelines ------------------------------------------------------------------------
