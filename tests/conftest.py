@@ -82,4 +82,3 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_sep("=", "example checker summary")
     for line in summary_lines(reports):
         terminalreporter.write_line(line)
-

@@ -43,7 +43,7 @@ def _check(example, kind: str, record_property) -> None:
 
 
 def _applies(kind: str) -> list:
-    return [example for example in CHECKED if kind in kinds_for(example.title)]
+    return [example for example in CHECKED if kind in kinds_for(example.title, example.source)]
 
 
 @pytest.mark.parametrize("example", _applies("load"), ids=str)
