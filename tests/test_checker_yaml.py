@@ -188,3 +188,32 @@ def test_the_package_re_exports_what_other_modules_import():
         "semantic_findings", "shell_sets", "shell_uses", "site_values", "uv_knows", "uv_variables", "walk",
     ):
         assert hasattr(package, name), name
+
+
+def test_problems_an_include_causes_in_the_included_file_are_reported_at_the_include(tmp_path, monkeypatch):
+    """An included template checked alone uses its input defaults; the pipeline that includes it
+    passes others. What only those inputs break is reported at the `include:` line."""
+    import harness.gitlab.check as check
+
+    monkeypatch.setattr(check, "ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "snippets" / "page" / "templates").mkdir(parents=True)
+    template = (
+        "spec:\n  inputs:\n    python:\n      default: \"3.12\"\n---\n"
+        f"test:\n  image: ghcr.io/astral-sh/uv:{UV_VERSION}-python$[[ inputs.python ]]-trixie-slim\n"
+        "  script: [uv run python -m unittest]\n"
+    )
+    (tmp_path / "snippets" / "page" / "templates" / "test.yml").write_text(template)
+    main = "include:\n  - local: templates/test.yml\n    inputs:\n      python: \"3.99\"\n"
+    example = Example(
+        page="docs/page.md", line=5, lang="yaml", info='yaml title=".gitlab-ci.yml"', source=main,
+        origins=tuple(("snippets/page/main.yml", n) for n in range(1, 5)), include="snippets/page/main.yml",
+    )
+    assert check_yaml(example) == [
+        "snippets/page/main.yml:2: in snippets/page/templates/test.yml:7 with this include: image tag "
+        f"`{UV_VERSION}-python3.99-trixie-slim` is not published for uv {UV_VERSION} (did you mean "
+        f"`{UV_VERSION}-python3.9-trixie-slim`?)"
+    ]
+    alone = replace(example, info='yaml title="templates/test.yml"', source=template, include=None,
+                    origins=tuple(("snippets/page/templates/test.yml", n) for n in range(1, 9)))
+    assert check_yaml(alone) == []

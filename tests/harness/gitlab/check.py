@@ -144,21 +144,51 @@ def project_root(example) -> Path | None:
 def check_example(example) -> dict[str, list[str]]:
     """Problems per check kind of one YAML `Example`, each starting with the file:line to fix.
 
-    Findings inside a file the block includes are left to that file's own block; notes do not fail.
+    A problem inside a file the block includes is that file's own when its block shows it too (it
+    is reported there); one that only this block's context causes (the inputs it passes, the stages
+    it declares) is reported at this block's `include:` line. Notes do not fail.
     """
+    root = project_root(example)
     findings = check_text(
         example.source,
         title=example.title,
         fragment="fragment" in example.markers,
         declared=example.markers.get("variables", "").split(),
-        root=project_root(example),
+        root=root,
     )
-    return {
-        kind: [
-            f"{example.where(f.line - 1)}: {f.message}" for f in items if not f.file and f.level == "error"
-        ]
-        for kind, items in findings.items()
-    }
+    elsewhere = [f for items in findings.values() for f in items if f.file and f.level == "error"]
+    context = _from_this_context(example.source, root, elsewhere) if elsewhere else {}
+    result = {}
+    for kind, items in findings.items():
+        problems = []
+        for f in items:
+            if f.level != "error":
+                continue
+            if not f.file:
+                problems.append(f"{example.where(f.line - 1)}: {f.message}")
+            elif f in context:
+                problems.append(
+                    f"{example.where(context[f] - 1)}: in {f.file}:{f.line} with this include: {f.message}"
+                )
+        result[kind] = problems
+    return result
+
+
+def _from_this_context(text: str, root: Path | None, elsewhere: list[Finding]) -> dict[Finding, int]:
+    """Findings in included files that their own check does not give -> the include line to report."""
+    included = {i.file: i for i in resolve_includes(parse(text).data, root).included if i.document}
+    own: dict[str, set[tuple[int, str]]] = {}
+    result = {}
+    for f in elsewhere:
+        source = included.get(f.file)
+        if source is None:
+            continue
+        if f.file not in own:
+            alone = check_text((root / source.path).read_text(), title=source.path, root=root, name=f.file)
+            own[f.file] = {(g.line, g.message) for items in alone.values() for g in items}
+        if (f.line, f.message) not in own[f.file]:
+            result[f] = source.line
+    return result
 
 
 def check_yaml(example) -> list[str]:

@@ -350,6 +350,7 @@ class Included:
     path: str  # relative to the project root, as written without a leading /
     file: str  # how findings name it (the path relative to the checker's root or the reader's cwd)
     document: Document | None
+    line: int = 1  # the line of the top-level file's `include:` entry that brings it in
 
 
 @dataclass
@@ -375,7 +376,9 @@ def _merge(base: Map, over: Map) -> Map:
     return out
 
 
-def resolve_includes(data, root: Path | None, depth: int = 0, count: list | None = None) -> Resolved:
+def resolve_includes(
+    data, root: Path | None, depth: int = 0, count: list | None = None, top_line: int | None = None
+) -> Resolved:
     """Merge `include: local:` files found under `root` into `data`.
 
     Files that cannot be read here (remote, project, template, component, or no root) are listed in
@@ -422,7 +425,7 @@ def resolve_includes(data, root: Path | None, depth: int = 0, count: list | None
                 doc = parse(text, name)
             except YAMLProblem as exc:
                 result.findings.append(Finding(exc.line, f"does not load ({exc})", name))
-                result.included.append(Included(rel, name, None))
+                result.included.append(Included(rel, name, None, top_line or line))
                 continue
             except OSError as exc:
                 result.findings.append(
@@ -447,8 +450,8 @@ def resolve_includes(data, root: Path | None, depth: int = 0, count: list | None
                     )
             interpolate(doc.data, values)
             result.findings += doc.findings
-            result.included.append(Included(rel, name, doc))
-            inner = resolve_includes(doc.data, root, depth + 1, count)
+            result.included.append(Included(rel, name, doc, top_line or line))
+            inner = resolve_includes(doc.data, root, depth + 1, count, top_line or line)
             result.included += inner.included
             result.remote += inner.remote
             result.findings += inner.findings
