@@ -4,7 +4,7 @@ One test per block and kind of check: it loads as GitLab loads it (load), GitLab
 accepts it (schema), it passes the rules the schema misses (semantics), its uv images exist for the
 pinned uv (images), and every variable it uses is defined somewhere a reader can see (variables).
 A block titled with another file name than .gitlab-ci.yml is only loaded. A block marked `unsafe`
-shows what not to do: the checker must reject it. The checks live in harness/gitlab.py.
+shows what not to do: the checker must reject it. The checks live in harness/gitlab/.
 """
 
 from __future__ import annotations
