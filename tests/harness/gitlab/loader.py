@@ -276,7 +276,8 @@ def spec_inputs(spec: Map | None) -> dict:
 REQUIRED = object()
 
 
-def _text(value) -> str:
+def text_of(value) -> str:
+    """A value as GitLab writes it into text (variables, inputs): booleans in lower case."""
     if isinstance(value, bool):
         return str(value).lower()
     return "" if value is None else str(value)
@@ -296,7 +297,7 @@ def interpolate(data, values: dict) -> None:
         if whole and whole[1] in values and values[whole[1]] is not REQUIRED:
             return values[whole[1]]
         return INPUT_RE.sub(
-            lambda m: _text(values[m[1]]) if values.get(m[1], REQUIRED) is not REQUIRED else m[0], value
+            lambda m: text_of(values[m[1]]) if values.get(m[1], REQUIRED) is not REQUIRED else m[0], value
         )
 
     stack, seen = [data], set()

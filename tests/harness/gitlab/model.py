@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from .loader import Finding, Map, Reference, Seq, file_of, line_of
+from .loader import Finding, Map, Reference, Seq, file_of, line_of, text_of
 
 # Top-level keys that are keywords, not jobs (https://docs.gitlab.com/ci/yaml/#global-keywords).
 GLOBAL_KEYWORDS = frozenset(
@@ -50,13 +50,6 @@ def as_list(value) -> list:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
-
-
-def text_of(value) -> str:
-    """A variable value as GitLab hands it to the job."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    return "" if value is None else str(value)
 
 
 def flatten(value, depth: int = 0) -> Iterator:
