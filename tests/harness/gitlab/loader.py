@@ -241,7 +241,7 @@ def parse(text: str, name: str = "") -> Document:
     findings = [
         Finding(
             line_of(node),
-            f"duplicate key `{key}` (first on line {first}): GitLab keeps only this last value and "
+            f"duplicate key {key!r} (first on line {first}): GitLab keeps only this last value and "
             "drops the first without a word; remove one of them",
             file_of(node),
         )
@@ -251,8 +251,15 @@ def parse(text: str, name: str = "") -> Document:
 
 
 def load(text: str):
-    """The pipeline document of a CI file (after any `spec:` header). Raises YAMLProblem."""
-    return parse(text).data
+    """The pipeline document of a CI file (after any `spec:` header), for code that runs it.
+
+    Raises YAMLProblem for what GitLab refuses and also for a duplicate key, which GitLab reads
+    (last value wins) but which is never what an example means; `parse` reports it and goes on.
+    """
+    doc = parse(text)
+    if doc.findings:
+        raise YAMLProblem(doc.findings[0].line, doc.findings[0].message)
+    return doc.data
 
 
 # --- spec:inputs -----------------------------------------------------------------------------------
