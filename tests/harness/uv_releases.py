@@ -72,47 +72,36 @@ def last_before(version: str) -> Release | None:
     return max((r for r in releases() if r.key < key), default=None)
 
 
-# (tag pattern, first version, first version without it, source). A tag is published for a uv
-# version v when first <= v < until. Patterns match the tag without a version prefix.
+# (tag pattern, first version, first version without it, source), first match wins. A tag is
+# published for a uv version v when first <= v < until. Patterns match the tag without a version
+# prefix. Sources are astral-sh/uv pull requests and the release each shipped in.
 IMAGE_FAMILIES: list[tuple[str, str, str | None, str]] = [
     (r"latest", "0.1.0", None, "the distroless image"),
     (
-        r"alpine|debian|debian-slim|python3\.(?:9|10|11|12|13)-alpine",
-        "0.4.4",
-        None,
-        "derived images, astral-sh/uv#6053",
-    ),
-    (
-        r"bookworm|bookworm-slim|alpine3\.2[01]|python3\.(?:8|9|10|11|12|13)-(?:bookworm|bookworm-slim|alpine)"
-        r"|python3\.8-.+|python3\.\d+-alpine3\.2[01]",
+        r"bookworm|bookworm-slim|python3\.(?:8|9|10|11|12|13)-(?:bookworm|bookworm-slim)|python3\.8-.+",
         "0.4.4",
         "0.10.0",
-        "dropped in uv 0.10.0, astral-sh/uv#17755 and #17128",
+        "dropped in uv 0.10.0 (astral-sh/uv#17755)",
     ),
-    (
-        r"python3\.14-(?:bookworm|bookworm-slim)",
-        "0.7.4",
-        "0.10.0",
-        "dropped in uv 0.10.0, astral-sh/uv#17755",
-    ),
+    (r"python3\.14-(?:bookworm|bookworm-slim)", "0.7.4", "0.10.0", "dropped in uv 0.10.0 (astral-sh/uv#17755)"),
+    (r"alpine3\.20", "0.4.4", "0.6.0", "dropped in uv 0.6.0 (astral-sh/uv#11157)"),
+    (r"alpine3\.21", "0.6.0", "0.10.0", "dropped in uv 0.10.0 (astral-sh/uv#17755)"),
+    (r"alpine|debian|debian-slim|python3\.(?:9|10|11|12|13)-alpine", "0.4.4", None, "astral-sh/uv#6053"),
     (
         r"trixie|trixie-slim|alpine3\.22|python3\.(?:9|10|11|12|13|14)-(?:trixie|trixie-slim)|python3\.9-alpine3\.22",
         "0.8.12",
         None,
-        "trixie and alpine 3.22 images since uv 0.8.12",
+        "trixie and alpine 3.22 images",
     ),
-    (r"python3\.14-alpine", "0.7.4", None, "Python 3.14 images since uv 0.7.4"),
-    (
-        r"alpine3\.23|python3\.(?:10|11|12|13|14)-alpine3\.23",
-        "0.10.0",
-        None,
-        "alpine 3.23 images since uv 0.10.0, astral-sh/uv#17128",
-    ),
+    (r"python3\.14-alpine", "0.7.4", None, "Python 3.14 images"),
+    # astral-sh/uv#17100 was merged on 2025-12-12; 0.9.18 (2025-12-16) is the first release after it.
+    (r"python3\.(?:10|11|12|13|14)-alpine3\.23", "0.9.18", None, "astral-sh/uv#17100"),
+    (r"alpine3\.23", "0.10.0", None, "astral-sh/uv#17128"),
     (
         r"alpine-dhi|alpine3\.23-dhi|debian-dhi|trixie-dhi|python3\.(?:10|11|12|13|14)-dhi",
         "0.10.8",
         None,
-        "Docker Hardened Images since uv 0.10.8, astral-sh/uv#18247",
+        "Docker Hardened Images, astral-sh/uv#18247",
     ),
 ]
 
