@@ -28,6 +28,18 @@ from .semantics import cache_owners, caches
 from .variables import scalar_lines, shell_sets, strings
 
 UV_NAME_RE = re.compile(r"(?<![A-Za-z0-9_])UV_[A-Z0-9_]*[A-Z0-9]")
+# Read by uv's installer scripts (install.sh / install.ps1), not by uv itself
+# (https://docs.astral.sh/uv/reference/installer/, and the scripts' own variable list).
+INSTALLER_VARIABLES = frozenset(
+    {
+        "UV_INSTALL_DIR",
+        "UV_NO_MODIFY_PATH",
+        "UV_UNMANAGED_INSTALL",
+        "UV_DISABLE_UPDATE",
+        "UV_INSTALLER_GITHUB_BASE_URL",
+        "UV_INSTALLER_GHE_BASE_URL",
+    }
+)
 UV_INDEX_CREDENTIAL = re.compile(r"UV_INDEX_[A-Z0-9_]+_(?:USERNAME|PASSWORD)")
 # Where uv's cache usually is when someone means to cache it in the project.
 UV_CACHE_PATH = re.compile(r"(?:^|/)(?:\.cache/uv|\.?uv[-_]cache)/?$")
@@ -128,7 +140,8 @@ def name_findings(p: Pipeline) -> list[Finding]:
     )
     for text, line, file in texts(p.data):
         for name in UV_NAME_RE.findall(text):
-            if name in seen or re.search(rf"\$(?:env:)?\{{?{name}\b", version_text) or uv_knows(name):
+            installer = name in INSTALLER_VARIABLES
+            if name in seen or installer or re.search(rf"\$(?:env:)?\{{?{name}\b", version_text) or uv_knows(name):
                 continue
             seen.add(name)
             close = difflib.get_close_matches(name, sorted(uv_variables() | uv_help_variables()), 1)
