@@ -78,6 +78,9 @@ class GitLabLoader(_Base):
 
 
 def _mapping(loader: GitLabLoader, node: yaml.MappingNode) -> Map:
+    # Keys written in this mapping; those a `<<:` merge brings in may be overridden (that is what
+    # merge keys are for), only a key written twice here is a duplicate.
+    written = {id(k) for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"}
     loader.flatten_mapping(node)
     result = Map()
     for key_node, value_node in node.value:
@@ -88,7 +91,7 @@ def _mapping(loader: GitLabLoader, node: yaml.MappingNode) -> Map:
             raise yaml.constructor.ConstructorError(
                 None, None, f"a mapping key must be a plain value, not a {key_node.id}", key_node.start_mark
             ) from None
-        if key in result.key_nodes:
+        if key in result.key_nodes and id(result.key_nodes[key]) in written and id(key_node) in written:
             first = result.key_nodes[key].start_mark.line + 1
             loader.duplicates.append((key_node, key, first))
         result[key] = loader.construct_object(value_node, deep=True)
