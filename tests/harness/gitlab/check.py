@@ -114,7 +114,10 @@ def check_text(
     if not isinstance(data, Map):
         what = "empty" if data is None else f"a {type(data).__name__}"
         result["load"].append(
-            Finding(1, f"a pipeline is a mapping of jobs and keywords; this block is {what}")
+            Finding(
+                1,
+                f"a pipeline is a mapping of jobs and keywords; this {rules.level('block', 'file')} is {what}",
+            )
         )
         return result
     if doc.spec is not None or is_included_file(title):

@@ -155,7 +155,12 @@ def semantic_findings(p: Pipeline, rules: Rules = GUIDE) -> list[Finding]:
             continue
         _, _, ok = p.lookup(ref)
         if not ok and not (p.open and ref[0] not in data):
-            found.append(at(ref.nodes[0], f"!reference [{', '.join(ref)}] points at nothing in this block"))
+            found.append(
+                at(
+                    ref.nodes[0],
+                    f"!reference [{', '.join(ref)}] points at nothing in this {rules.level('block', 'file')}",
+                )
+            )
     # cache: key files, policy; cache and artifacts paths
     for name, owner in cache_owners(p):
         values = p.variables(name)
