@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harness.report import summary_lines  # noqa: E402
-from harness.registry import Registry, start_registry  # noqa: E402
-from harness.sandbox import Sandbox, make_sandbox  # noqa: E402
-from harness.tools import ToolError, Tools, ensure_tools  # noqa: E402
+# Imported where used: `pytest --pipeline FILE` must start fast and needs none of them.
+if TYPE_CHECKING:
+    from harness.registry import Registry
+    from harness.sandbox import Sandbox
+    from harness.tools import Tools
 
 # The sample project and the broken pipelines are data, not tests of this suite.
 collect_ignore = ["fixtures"]
@@ -27,12 +29,16 @@ def python_templates(tmp_path_factory) -> Path:
 @pytest.fixture
 def sandbox(tmp_path, python_templates) -> Sandbox:
     """A fresh sandbox: own HOME, TMPDIR, caches and a copied non-venv Python."""
+    from harness.sandbox import make_sandbox
+
     return make_sandbox(tmp_path / "sandbox", python_templates)
 
 
 @pytest.fixture
 def registry(tmp_path) -> Registry:
     """A GitLab-style PyPI registry on a free loopback port, with empty storage; stopped afterwards."""
+    from harness.registry import start_registry
+
     with start_registry(tmp_path / "registry") as reg:
         yield reg
 
@@ -40,6 +46,8 @@ def registry(tmp_path) -> Registry:
 @pytest.fixture(scope="session")
 def gitlab_ci_local() -> Tools:
     """gitlab-ci-local and Node 22 (installed into .tools/ on first use)."""
+    from harness.tools import ToolError, ensure_tools
+
     try:
         return ensure_tools()
     except ToolError as exc:
@@ -48,6 +56,8 @@ def gitlab_ci_local() -> Tools:
 
 def pytest_sessionstart(session):
     """Install gitlab-ci-local and Node 22 once, before any worker starts, with a visible line."""
+    from harness.tools import ToolError, ensure_tools
+
     if hasattr(session.config, "workerinput"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -59,6 +69,8 @@ def pytest_sessionstart(session):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from harness.report import summary_lines
+
     if hasattr(config, "workerinput"):
         return
     reports = [

@@ -255,3 +255,30 @@ def test_unsafe_block_is_rejected_and_a_clean_one_marked_unsafe_is_not():
         "docs/page.md:38: secret-print `echo` writes $CI_JOB_TOKEN to the job log"
     ]
     assert secrets.rejections(harmless, shell.lint_all([harmless])[str(harmless)]) == []
+
+
+# --- GitLab features: spec: headers after comments, PowerShell jobs --------------------------------
+
+
+def test_spec_header_after_comments_keeps_the_lines_of_the_file():
+    text = "# A component.\n\n" + (FIXTURES / "component.yml").read_text()
+    example = replace(yaml_example("component.yml"), source=text, origins=tuple(
+        (f"{REL}/component.yml", n) for n in range(1, len(text.splitlines()) + 1)))
+    (script,) = shell.extract(example)[0]
+    # two lines in front: the script lines 10 and 11 of the fixture are now 12 and 13
+    assert [where for _, where in script.body] == [f"{REL}/component.yml:12", f"{REL}/component.yml:13"]
+
+
+def test_powershell_jobs_are_recognised_not_linted_as_bash():
+    text = (
+        "windows:\n  tags: [saas-windows-medium-amd64]\n  script:\n"
+        '    - $env:Path = "$env:USERPROFILE\\.local\\bin;$env:Path"\n    - uv sync --locked\n'
+        "linux:\n  script:\n    - uv sync --locked\n"
+    )
+    example = replace(yaml_example("clean.yml"), source=text)
+    assert shell.powershell_jobs(example) == ["windows"]
+    assert [s.name for s in shell.extract(example)[0]] == ["linux"]
+    assert lint(example) == []
+    # a job with no Windows tag whose lines are PowerShell cmdlets is PowerShell too
+    cmdlets = replace(example, source="win:\n  script:\n    - Write-Host hello\n")
+    assert shell.powershell_jobs(cmdlets) == ["win"]

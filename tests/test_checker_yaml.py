@@ -7,6 +7,7 @@ mark the lines the checker must report. See tests/fixtures/yaml/README.md.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from harness.collect import ROOT, Example, parse_markers
 from harness.gitlab import (
     check_example,
+    check_text,
     check_yaml,
     expand,
     kinds_for,
@@ -23,6 +25,7 @@ from harness.gitlab import (
     uv_knows,
     uv_variables,
 )
+from harness.gitlab.check import project_root
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yaml"
 UV_VERSION = site_values().UV_VERSION
@@ -141,5 +144,76 @@ def test_uv_variables_come_from_the_binary():
     assert "UV_PUBLISH_PASSWORDT" not in known and "UV_CACHE" not in known
     assert uv_knows("UV_INDEX_GITLAB_PASSWORD") and not uv_knows("UV_PUBLISH_PASSWROD")
     assert not uv_knows("UV_VERSION")
-    # read by the standalone installer only
-    assert uv_knows("UV_NO_MODIFY_PATH") and uv_knows("UV_UNMANAGED_INSTALL")
+
+
+# --- includes, included CI files, the package's re-exports ------------------------------------------
+
+
+def test_included_ci_files_get_every_check():
+    component = "# c\nspec:\n  inputs: {}\n---\njob:\n  script: [echo]\n"
+    assert kinds_for("templates/job.yml", component) == kinds_for(".gitlab-ci.yml")
+    assert kinds_for("templates/job.yml", "job:\n  script: [echo]\n") == ("load",)
+
+
+def test_project_root_of_a_snippet_is_its_page_folder():
+    example, _ = fixture_example(FIXTURES / "good-pipeline.yml")
+    assert project_root(example) is None  # not a snippet
+    snippet = replace(example, origins=(("snippets/page/name.yml", 1),))
+    assert project_root(snippet) == ROOT / "snippets" / "page"
+
+
+def test_local_includes_are_read_merged_and_reported_where_they_are(tmp_path):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "build.yml").write_text(
+        "build:\n  stage: build\n  script: [uv build]\n  image: ghcr.io/astral-sh/uv:bookworm\n"
+    )
+    text = (
+        "include:\n  - local: /templates/build.yml\n  - local: templates/missing.yml\n"
+        "test:\n  needs: [build]\n  script: [uv run pytest]\n"
+    )
+    found = check_text(text, root=tmp_path)
+    assert [(f.line, f.file) for f in found["load"]] == [(3, "")]
+    assert "no such file" in found["load"][0].message
+    assert found["semantics"] == []  # `build` comes from the include: `needs` finds it
+    (image,) = found["images"]  # the included file's own problem is reported in that file
+    assert image.file.endswith("templates/build.yml") and image.line == 4
+
+
+def test_the_package_re_exports_what_other_modules_import():
+    import harness.gitlab as package
+
+    for name in (
+        "GLOBAL_KEYWORDS", "Map", "Pipeline", "Reference", "Seq", "YAMLProblem", "check_example", "check_yaml",
+        "check_all", "expand", "image_problem", "kinds_for", "line_of", "load", "schema_findings",
+        "semantic_findings", "shell_sets", "shell_uses", "site_values", "uv_knows", "uv_variables", "walk",
+    ):
+        assert hasattr(package, name), name
+
+
+def test_problems_an_include_causes_in_the_included_file_are_reported_at_the_include(tmp_path, monkeypatch):
+    """An included template checked alone uses its input defaults; the pipeline that includes it
+    passes others. What only those inputs break is reported at the `include:` line."""
+    import harness.gitlab.check as check
+
+    monkeypatch.setattr(check, "ROOT", tmp_path)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "snippets" / "page" / "templates").mkdir(parents=True)
+    template = (
+        "spec:\n  inputs:\n    python:\n      default: \"3.12\"\n---\n"
+        f"test:\n  image: ghcr.io/astral-sh/uv:{UV_VERSION}-python$[[ inputs.python ]]-trixie-slim\n"
+        "  script: [uv run python -m unittest]\n"
+    )
+    (tmp_path / "snippets" / "page" / "templates" / "test.yml").write_text(template)
+    main = "include:\n  - local: templates/test.yml\n    inputs:\n      python: \"3.99\"\n"
+    example = Example(
+        page="docs/page.md", line=5, lang="yaml", info='yaml title=".gitlab-ci.yml"', source=main,
+        origins=tuple(("snippets/page/main.yml", n) for n in range(1, 5)), include="snippets/page/main.yml",
+    )
+    assert check_yaml(example) == [
+        "snippets/page/main.yml:2: in snippets/page/templates/test.yml:7 with this include: image tag "
+        f"`{UV_VERSION}-python3.99-trixie-slim` is not published for uv {UV_VERSION} (did you mean "
+        f"`{UV_VERSION}-python3.9-trixie-slim`?)"
+    ]
+    alone = replace(example, info='yaml title="templates/test.yml"', source=template, include=None,
+                    origins=tuple(("snippets/page/templates/test.yml", n) for n in range(1, 9)))
+    assert check_yaml(alone) == []

@@ -17,19 +17,21 @@ INVENTORY_ONLY = {
 
 
 @functools.cache
-def claims() -> tuple[dict[str, str], dict[str, str]]:
-    """Language -> test module and marker -> test module, from what checking modules (test_*.py)
-    and packages (tests/<name>/__init__.py) declare: `LANGUAGES` (every block of a language) and
-    `CLAIMED_MARKERS` (blocks carrying a marker)."""
+def claims() -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Language -> test module, marker -> test module and page -> test module, from what checking
+    modules (test_*.py) and packages (tests/<name>/__init__.py) declare: `LANGUAGES` (every block of
+    a language), `CLAIMED_MARKERS` (blocks carrying a marker) and `COMPARES_OUTPUT_ON` (pages whose
+    `output` blocks the module compares with a real run)."""
     here = Path(__file__).parent
     names = [p.stem for p in sorted(here.glob("test_*.py"))]
     names += [p.parent.name for p in sorted(here.glob("*/__init__.py"))]
-    languages, markers = {}, {}
+    languages, markers, outputs = {}, {}, {}
     for name in names:
         module = importlib.import_module(name)
         languages.update(dict.fromkeys(getattr(module, "LANGUAGES", ()), name))
         markers.update(dict.fromkeys(getattr(module, "CLAIMED_MARKERS", ()), name))
-    return languages, markers
+        outputs.update(dict.fromkeys(getattr(module, "COMPARES_OUTPUT_ON", ()), name))
+    return languages, markers, outputs
 
 
 @pytest.mark.parametrize("page", collect_site(), ids=lambda p: p.path)
@@ -43,8 +45,10 @@ def test_block_is_claimed(example, record_property):
     record_property("check", "inventory")
     record_property("example", str(example))
     assert example.lang, f"{example.page}:{example.line}: fence without a language"
-    languages, markers = claims()
+    languages, markers, outputs = claims()
     if any(marker in markers for marker in example.markers) or example.lang in languages:
+        return
+    if "output" in example.markers and example.page in outputs:
         return
     if example.lang in INVENTORY_ONLY:
         pytest.skip(f"{example.lang}: {INVENTORY_ONLY[example.lang]}")

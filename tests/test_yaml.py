@@ -4,7 +4,7 @@ One test per block and kind of check: it loads as GitLab loads it (load), GitLab
 accepts it (schema), it passes the rules the schema misses (semantics), its uv images exist for the
 pinned uv (images), and every variable it uses is defined somewhere a reader can see (variables).
 A block titled with another file name than .gitlab-ci.yml is only loaded. A block marked `unsafe`
-shows what not to do: the checker must reject it. The checks live in harness/gitlab.py.
+shows what not to do: the checker must reject it. The checks live in harness/gitlab/.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def _check(example, kind: str, record_property) -> None:
 
 
 def _applies(kind: str) -> list:
-    return [example for example in CHECKED if kind in kinds_for(example.title)]
+    return [example for example in CHECKED if kind in kinds_for(example.title, example.source)]
 
 
 @pytest.mark.parametrize("example", _applies("load"), ids=str)

@@ -6,6 +6,7 @@ import re
 
 from effects import effect, macros
 from effects._common import imports, job_dir, log_of, sample_dists, sandbox_python
+from effects.caching import assert_key_follows
 from effects.publishing import assert_credentials_everywhere, publish_index
 
 
@@ -25,6 +26,7 @@ def the_cache_is_in_the_project_and_pruned(run):
     caches = run.cache_dirs()
     assert caches, "GitLab saved no cache"
     assert any((c / ".uv-cache").is_dir() for c in caches), f"no saved cache holds .uv-cache: {caches}"
+    assert_key_follows(run, "uv.lock")
 
 
 @effect("snippets/index/uv-pip.yml")

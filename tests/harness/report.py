@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .collect import collect_site
+from .shell import PIPELINE_LANGS, powershell_jobs
 
 
 def _props(report) -> dict:
@@ -81,6 +82,10 @@ def summary_lines(reports: list) -> list[str]:
         )
     if trouble:
         lines.append("troubleshooting: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items())))
+    yaml_blocks = [e for page in pages for e in page.examples if e.lang in PIPELINE_LANGS]
+    powershell = [job for e in yaml_blocks for job in powershell_jobs(e)]
+    if powershell:  # harness/shell.py, powershell_jobs: why no parser checks them
+        lines.append(f"PowerShell: {len(powershell)} job(s), syntax not checked here")
     lines.extend(f"screenshots of each page (desktop, phone): {folder}" for folder in sorted(screenshots))
     lines.append(f"not checked: {len(skipped)}")
     lines.extend(f"  - {s}" for s in skipped)

@@ -38,10 +38,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-import yaml
 
 from .collect import ROOT, Example
-from .gitlab import GLOBAL_KEYWORDS, GitLabLoader, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
+from .gitlab import GLOBAL_KEYWORDS, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
 from .registry import PROJECT_PATH, Registry
 from .sandbox import CLOSED_INDEX, GUIDE_PYTHONS, Sandbox
 from .tools import NO_PIPELINE, ensure_tools
@@ -399,13 +398,12 @@ def _shown(path: Path) -> str:
 
 
 def _included_config(path: Path) -> Map:
-    """The configuration of an included file: its last YAML document (after a `spec:` header)."""
+    """The configuration of an included file (the document after any `spec:` header)."""
     try:
-        documents = list(yaml.load_all(path.read_text(), Loader=GitLabLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise PipelineError(f"{_shown(path)}:{mark.line + 1 if mark else 1}: {exc.problem}") from None
-    return documents[-1] if documents and isinstance(documents[-1], Map) else Map()
+        config = load(path.read_text())
+    except YAMLProblem as exc:
+        raise PipelineError(f"{_shown(path)}:{exc.line}: {exc}") from None
+    return config if isinstance(config, Map) else Map()
 
 
 # --- the Python of a job's image ----------------------------------------------------------------

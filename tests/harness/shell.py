@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import yaml
 
 from . import gitlab
 from .collect import Example
+from .gitlab.model import is_powershell
 
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
 SHELL_LANGS = ("bash", "sh", "shell", "console")
@@ -234,7 +236,7 @@ def _item_lines(text: str, node: yaml.Node, yaml_lines: list[str]) -> list[tuple
 
 def _map(values: dict, nodes: dict) -> gitlab.Map:
     out = gitlab.Map(values)
-    out.key_nodes, out.value_nodes = {}, {k: n for k, n in nodes.items() if k in values}
+    out.key_nodes, out.value_nodes = {}, {k: nodes[k] for k in values if k in nodes}
     return out
 
 
@@ -283,18 +285,28 @@ class Pipeline:
         data = load_jobs(example.source)  # raises gitlab.YAMLProblem
         if not isinstance(data, gitlab.Map):
             return cls(example, _map({}, {}), {})
-        jobs = {k: v for k, v in data.items() if k not in GLOBAL_KEYS and isinstance(v, dict)}
+        jobs = {k: v for k, v in data.items() if isinstance(k, str) and k not in GLOBAL_KEYS and isinstance(v, dict)}
         used = {str(v[0]) for v in gitlab.walk(data) if isinstance(v, gitlab.Reference) and v}
         used |= {str(p) for v in gitlab.walk(data) if isinstance(v, dict) for p in _as_list(v.get("extends"))}
         # Hidden jobs are templates; one that nothing here uses is checked as the job a reader makes of it.
         run = [k for k in jobs if not k.startswith(".") or k not in used]
         return cls(example, data, {k: _resolved(jobs, k) for k in run})
 
+    @functools.cached_property
+    def _defaults(self) -> gitlab.Map:
+        """default: merged over the old top-level form (computed once: a pipeline may have 1,000 jobs)."""
+        top = {k: v for k, v in self.data.items() if k in SCRIPT_KEYS}
+        top = _map(top, {k: self.data.value_nodes[k] for k in top})
+        default = self.data.get("default")
+        return _merge(top, default) if isinstance(default, dict) else top
+
+    @functools.cached_property
+    def yaml_lines(self) -> list[str]:
+        return self.example.source.splitlines()
+
     def defaults(self, job: dict) -> gitlab.Map:
         """default: (or the old top-level form), as far as the job inherits it."""
-        top = _map({k: v for k, v in self.data.items() if k in SCRIPT_KEYS}, self.data.value_nodes)
-        default = self.data.get("default")
-        merged = _merge(top, default) if isinstance(default, dict) else top
+        merged = self._defaults
         return _map({k: v for k, v in merged.items() if _inherits(job, "default", k)}, merged.value_nodes)
 
     def known_variables(self, job: dict) -> set[str]:
@@ -310,27 +322,39 @@ class Pipeline:
 
     def lines(self, items: list[tuple[str, yaml.Node]]) -> list[tuple[str, str]]:
         """Script lines, each with the doc file:line of its YAML line."""
-        yaml_lines = self.example.source.splitlines()
         out = []
         for text, node in items:
-            for line, yaml_line in _item_lines(INPUT_RE.sub(_input_word, text), node, yaml_lines):
+            for line, yaml_line in _item_lines(INPUT_RE.sub(_input_word, text), node, self.yaml_lines):
                 out.append((line, self.example.where(yaml_line)))
         return out
 
 
 def load_jobs(source: str):
-    """The YAML GitLab runs. A CI/CD component file has a `spec:` header document before `---`;
-    its lines are blanked so that line numbers stay those of the file."""
-    lines = source.splitlines()
-    cut = next((i for i, line in enumerate(lines) if i > 0 and re.fullmatch(r"---\s*", line)), None)
-    if cut is not None and lines[0].startswith("spec:"):
-        source = "\n" * (cut + 1) + "\n".join(lines[cut + 1 :]) + "\n"
-    return gitlab.load(source)
+    """The YAML GitLab runs: the pipeline document, after a `spec:` header if the file has one
+    (comments may come first; line numbers stay those of the file)."""
+    return gitlab.parse(source).data
 
 
 def _input_word(m: re.Match) -> str:
     """GitLab replaces `$[[ inputs.x ]]` before any shell sees the script: lint a plain word there."""
     return "INPUT_" + m[1].upper().replace("-", "_")
+
+
+def powershell_jobs(example: Example) -> list[str]:
+    """Jobs of a YAML example that run in PowerShell on a Windows runner (harness/gitlab/model.py).
+
+    Their scripts are not bash: neither bash -n nor ShellCheck reads them. PowerShell's own parser
+    ships with PowerShell, which none of PyPI, npm or Debian provides; tree-sitter-powershell (PyPI,
+    npm) is a community grammar, not PowerShell's parser, so its verdict would prove nothing.
+    """
+    try:
+        data = load_jobs(example.source)
+    except gitlab.YAMLProblem:
+        return []
+    if not isinstance(data, gitlab.Map):
+        return []
+    model = gitlab.Pipeline(data)
+    return [name for name in model.jobs + model.hidden if is_powershell(model, name)]
 
 
 def job_scripts(example: Example) -> tuple[list[Script], list[Finding]]:
@@ -340,8 +364,9 @@ def job_scripts(example: Example) -> tuple[list[Script], list[Finding]]:
     except gitlab.YAMLProblem as exc:
         where = example.where(exc.line - 1)
         return [], [Finding(where, "yaml", f"does not load ({exc}); its job scripts are not checked")]
-    jobs = pipeline.jobs
-    if not jobs and any(k in pipeline.data for k in ("default", *SCRIPT_KEYS)):
+    powershell = set(powershell_jobs(example))
+    jobs = {name: job for name, job in pipeline.jobs.items() if name not in powershell}
+    if not pipeline.jobs and any(k in pipeline.data for k in ("default", *SCRIPT_KEYS)):
         jobs = {"(default)": {}}  # an excerpt showing only default: before_script / after_script
     scripts, findings = [], []
     for name, job in jobs.items():
@@ -565,17 +590,25 @@ def _run(argv: list[str], workdir: Path) -> subprocess.CompletedProcess:
     return subprocess.run(argv, check=False, cwd=workdir, env=_TOOL_ENV, capture_output=True, text=True)
 
 
-def bash_n(script: Script, workdir: Path) -> list[Finding]:
-    """`bash -n` (parse, run nothing); bash reports only the first syntax error."""
-    path = workdir / "bash-n.sh"
-    path.write_text(script.text)
-    proc = _run(["bash", "-n", path.name], workdir)
-    if proc.returncode == 0:
+def bash_n(script: Script, workdir: Path, seen: dict | None = None) -> list[Finding]:
+    """`bash -n` (parse, run nothing); bash reports only the first syntax error.
+
+    `seen` maps script texts already parsed to bash's answer: jobs built from one template share
+    their text, and a pipeline of 1,000 jobs should not start 1,000 shells for a few distinct scripts.
+    """
+    seen = {} if seen is None else seen
+    if script.text not in seen:
+        path = workdir / "bash-n.sh"
+        path.write_text(script.text)
+        proc = _run(["bash", "-n", path.name], workdir)
+        seen[script.text] = (proc.returncode, proc.stderr)
+    returncode, stderr = seen[script.text]
+    if returncode == 0:
         return []
-    for line in proc.stderr.splitlines():
+    for line in stderr.splitlines():
         if m := BASH_N_RE.match(line):
             return [Finding(script.where(int(m[1])), "bash-n", m[2])]
-    return [Finding(script.fallback, "bash-n", " ".join(proc.stderr.split()) or f"exit {proc.returncode}")]
+    return [Finding(script.fallback, "bash-n", " ".join(stderr.split()) or f"exit {returncode}")]
 
 
 def _shellcheck_args() -> list[str]:
@@ -583,11 +616,19 @@ def _shellcheck_args() -> list[str]:
 
 
 def shellcheck(scripts: list[Script], workdir: Path, *, one_process: bool = True) -> list[list[Finding]]:
-    """ShellCheck findings per script. The dialect comes from each script's shebang (bash or sh)."""
-    names = [f"{i:04d}.sh" for i in range(len(scripts))]
-    for name, script in zip(names, scripts):
-        (workdir / name).write_text(script.text)
+    """ShellCheck findings per script. The dialect comes from each script's shebang (bash or sh).
+
+    Scripts with the same text (jobs from one template) are written and read once.
+    """
+    users: dict[str, list[int]] = {}  # file name -> indexes of the scripts with that text
+    files: dict[str, str] = {}  # text -> file name
+    for i, script in enumerate(scripts):
+        if script.text not in files:
+            files[script.text] = f"{len(files):04d}.sh"
+            (workdir / files[script.text]).write_text(script.text)
+        users.setdefault(files[script.text], []).append(i)
     result: list[list[Finding]] = [[] for _ in scripts]
+    names = list(users)
     batches = [names] if one_process else [[n] for n in names]
     for batch in batches:
         if not batch:
@@ -598,13 +639,13 @@ def shellcheck(scripts: list[Script], workdir: Path, *, one_process: bool = True
         except (OSError, ValueError, KeyError) as exc:
             problem = " ".join(str(getattr(exc, "strerror", "") or exc).split())
             for name in batch:
-                i = names.index(name)
-                result[i].append(Finding(scripts[i].fallback, "shellcheck", f"did not run: {problem}"))
+                for i in users[name]:
+                    result[i].append(Finding(scripts[i].fallback, "shellcheck", f"did not run: {problem}"))
             continue
         for c in comments:
-            i = names.index(c["file"])
-            script = scripts[i]
-            result[i].append(Finding(script.where(c["line"]), f"SC{c['code']}", c["message"], c["level"]))
+            for i in users[c["file"]]:
+                script = scripts[i]
+                result[i].append(Finding(script.where(c["line"]), f"SC{c['code']}", c["message"], c["level"]))
     return result
 
 
@@ -625,11 +666,13 @@ def lint_all(examples: Iterable[Example], *, one_process: bool = True) -> dict[s
         found, problems = extract(example)
         results.setdefault(str(example), []).extend(problems)
         scripts.extend(found)
-    with tempfile.TemporaryDirectory(prefix="shellcheck-") as tmp:
-        workdir = Path(tmp)
+    with tempfile.TemporaryDirectory(prefix="shellcheck-") as tmp, ThreadPoolExecutor(1) as pool:
+        workdir, seen = Path(tmp), {}
+        # ShellCheck works in its own process while bash -n parses script after script here.
+        linted = pool.submit(shellcheck, scripts, workdir, one_process=one_process)
         for script in scripts:
-            results[script.example_id].extend(bash_n(script, workdir))
-        for script, found in zip(scripts, shellcheck(scripts, workdir, one_process=one_process)):
+            results[script.example_id].extend(bash_n(script, workdir, seen))
+        for script, found in zip(scripts, linted.result()):
             results[script.example_id].extend(found)
     return {k: sorted(set(v), key=_line_key) for k, v in results.items()}
 
