@@ -13,6 +13,7 @@ from harness.report import summary_lines  # noqa: E402
 from harness.registry import Registry, start_registry  # noqa: E402
 from harness.sandbox import Sandbox, make_sandbox  # noqa: E402
 from harness.tools import ToolError, Tools, ensure_tools  # noqa: E402
+from harness.wheelhouse import ensure_wheelhouse  # noqa: E402
 
 # The sample project and the broken pipelines are data, not tests of this suite.
 collect_ignore = ["fixtures"]
@@ -47,7 +48,8 @@ def gitlab_ci_local() -> Tools:
 
 
 def pytest_sessionstart(session):
-    """Install gitlab-ci-local and Node 22 once, before any worker starts, with a visible line."""
+    """Install gitlab-ci-local and Node 22 and fetch the wheelhouse once, before any worker starts,
+    with a visible line."""
     if hasattr(session.config, "workerinput"):
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -56,6 +58,10 @@ def pytest_sessionstart(session):
         ensure_tools(progress=write)
     except ToolError as exc:  # the tests that run pipelines fail with this message
         write(f"gitlab-ci-local is not available: {exc}")
+    try:
+        ensure_wheelhouse(progress=write)
+    except (ToolError, OSError) as exc:  # the tests that start a registry fail with this message
+        write(f"the wheelhouse is not available: {exc}")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

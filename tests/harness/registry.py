@@ -6,7 +6,10 @@ apps, one per project, each mounted under its GitLab prefix:
     POST /api/v4/projects/<id>/packages/pypi                 upload (uv publish)
     GET  /api/v4/projects/<id>/packages/pypi/simple/<name>/  project index
     GET  /api/v4/groups/<id>/-/packages/pypi/simple/<name>/  group index (every project of the group)
-    GET  /public/simple/<name>/                              the "public" index unknown names go to
+
+Names a project or group does not have are forwarded to pypi.org, as GitLab does; "pypi.org" is the
+stand-in of harness/pypi.py (reached through the job's proxy variables), serving the wheelhouse and
+the files a test adds with `add_public_package`.
 
 A thin WSGI layer in front adds what GitLab does and pypiserver does not; each rule cites the GitLab
 documentation it follows. The server runs in a thread of the test process on a free loopback port
@@ -32,6 +35,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pypiserver
 from pypiserver.config import Config
 
+from .pypi import PyPI, start_pypi
+from .wheelhouse import ensure_wheelhouse
+
 JOB_TOKEN_USER = "gitlab-ci-token"
 PROJECT_ID = "42"
 PROJECT_PATH = "group/demo"  # what CI_PROJECT_PATH is; GitLab accepts it URL-encoded in place of the id
@@ -41,7 +47,6 @@ OTHER_PROJECT_ID = "43"
 
 PROJECT_RE = re.compile(r"^/api/v4/projects/(?P<id>.+?)/packages/pypi(?P<rest>/.*)?$")
 GROUP_RE = re.compile(r"^/api/v4/groups/(?P<id>.+?)/-/packages/pypi(?P<rest>/.*)?$")
-PUBLIC_PREFIX = "/public"
 # What GitLab serves under a project's or group's .../packages/pypi: the simple index and its files
 # (docs.gitlab.com/api/packages/pypi). pypiserver also answers other paths (for example it redirects
 # `/<name>/` to `/simple/<name>/`), which would hide an index URL missing its `/simple`.
@@ -107,8 +112,6 @@ class _GitLabLayer:
 
     def route(self, environ, start_response, method, path):
         reg = self.registry
-        if path == PUBLIC_PREFIX or path.startswith(PUBLIC_PREFIX + "/"):
-            return self.mount(reg._public_app, PUBLIC_PREFIX, environ, start_response)
         if m := PROJECT_RE.match(path):
             pid = reg._resolve_project(m["id"])
             # GitLab's REST API answers 404 when a resource cannot be found or the caller may not
@@ -227,10 +230,10 @@ class Registry:
     group_id: str = GROUP_ID
     other_project_id: str = OTHER_PROJECT_ID
     job_token_user: str = JOB_TOKEN_USER
+    pypi: PyPI | None = None  # where unknown names are forwarded to
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, status)
     _projects: dict[str, _Project] = field(default_factory=dict, repr=False)
     _groups: dict[str, object] = field(default_factory=dict, repr=False)
-    _public_app: object = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -246,7 +249,7 @@ class Registry:
 
     @property
     def public_index_url(self) -> str:
-        return f"{self.url}{PUBLIC_PREFIX}/simple"
+        return "https://pypi.org/simple"
 
     def upload_url(self, pid: str | None = None) -> str:
         return f"{self.api_v4}/projects/{pid or self.project_id}/packages/pypi"
@@ -268,18 +271,17 @@ class Registry:
         if created.returncode:
             return created
         url = self.authenticated(index or self.index_url())
-        return sandbox.run(["uv", "pip", "install", "--python", str(venv), "--default-index", url, *packages])
+        return sandbox.run(
+            ["uv", "pip", "install", "--python", str(venv), "--default-index", url, *packages], env=self.pypi.env
+        )
 
     def files(self, pid: str | None = None) -> list[str]:
         """Distribution files stored for a project, sorted."""
         return sorted(p.name for p in self._projects[pid or self.project_id].storage.iterdir() if p.is_file())
 
-    def public_files(self) -> list[str]:
-        return sorted(p.name for p in (self.root / "public").iterdir() if p.is_file())
-
     def add_public_package(self, path: Path | str) -> None:
-        """Put a distribution file on the public index that unknown names are forwarded to."""
-        shutil.copy2(path, self.root / "public" / Path(path).name)
+        """Put a distribution file on "pypi.org", where unknown names are forwarded to."""
+        self.pypi.add(path)
 
     def add_package(self, path: Path | str, pid: str | None = None) -> None:
         """Store a distribution file in a project as if it had been published before."""
@@ -298,13 +300,13 @@ class Registry:
 @contextlib.contextmanager
 def start_registry(root: Path) -> Iterator[Registry]:
     """Start a registry storing its files under `root`; stop it on exit."""
-    for d in ("projects", "public"):
-        (root / d).mkdir(parents=True, exist_ok=True)
+    (root / "projects").mkdir(parents=True, exist_ok=True)
     server = make_server("127.0.0.1", 0, lambda e, s: app(e, s), server_class=_Server, handler_class=_Handler)
     registry = Registry(root=root, port=server.server_port, job_token=f"glcbt-{secrets.token_hex(16)}")
     # "package requests that cannot be found in the GitLab registry are automatically forwarded to
     # pypi.org" (docs.gitlab.com/user/packages/pypi_repository, "Package request forwarding security
-    # notice"): the public index of this server stands in for pypi.org; the request is redirected.
+    # notice"): GitLab redirects the request to pypi.org/simple/<name>/ (gitlab-org/gitlab!67962,
+    # "Add PyPI package requests forward"), where the loopback stand-in for pypi.org answers.
     fallback = registry.public_index_url
     for pid, has_access in ((registry.project_id, True), (registry.other_project_id, False)):
         storage = root / "projects" / pid
@@ -318,12 +320,12 @@ def start_registry(root: Path) -> Iterator[Registry]:
         p.storage for p in registry._projects.values() if p.group == registry.group_id and p.token_has_access
     ]
     registry._groups[registry.group_id] = _pypiserver(members, fallback)
-    registry._public_app = _pypiserver([root / "public"], None)
     app = _GitLabLayer(registry)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield registry
+        with start_pypi(root / "pypi", ensure_wheelhouse()) as registry.pypi:
+            yield registry
     finally:
         server.shutdown()
         server.server_close()

@@ -10,8 +10,9 @@ image is kept: a job whose image takes its Python version from a variable (`pyth
 as in a test matrix) finds that version first on PATH as `python3` and `python` (see image_pythons).
 
 Predefined variables point at the local registry (CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN,
-CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG). Every proxy variable points at a closed
-loopback port, so a job that reaches for the internet fails at once without a DNS lookup.
+CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG). Every proxy variable points at the
+registry's stand-in for pypi.org (harness/pypi.py): jobs install third-party packages from PyPI by its
+real URLs and get the wheelhouse; any other host is refused at once, without a DNS lookup.
 
 Script lines that cannot run on this machine (NOT_RUNNABLE) are replaced by an `echo` naming the
 reason before the run, so the rest of the job still runs, and are reported as not runnable.
@@ -35,12 +36,11 @@ from pathlib import Path
 from .collect import ROOT, Example
 from .gitlab import GLOBAL_KEYWORDS, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
 from .registry import Registry
-from .sandbox import CLOSED_INDEX, GUIDE_PYTHONS, Sandbox
+from .sandbox import GUIDE_PYTHONS, Sandbox
 from .tools import ensure_tools
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
 SCRIPT_KEYS = ("before_script", "script", "after_script")
-CLOSED_PROXY = CLOSED_INDEX.removesuffix("/simple")
 DEFAULT_TIMEOUT = 90.0
 UV_PIN = importlib.metadata.version("uv")  # the uv on the sandbox's PATH (pinned in pyproject.toml)
 
@@ -531,18 +531,10 @@ def run_pipeline(
     if jobs:
         argv += ["--needs", *jobs]
     # GitLab sets no UV_DEFAULT_INDEX; with it, uv would prefer it over an example's --index-url.
-    # The public index stays out of reach through the proxy variables below.
     base = {k: v for k, v in sandbox.env.items() if k not in ("UV_DEFAULT_INDEX", "PIP_INDEX_URL")}
-    env = {
-        **base,
-        # Nothing leaves loopback: any proxied request goes to a closed port (no DNS lookup happens).
-        **{
-            k: CLOSED_PROXY
-            for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-        },
-        "NO_PROXY": "127.0.0.1,localhost,::1",
-        "no_proxy": "127.0.0.1,localhost,::1",
-    }
+    # Nothing leaves loopback: every proxy variable points at the registry's stand-in for pypi.org,
+    # which serves the wheelhouse and refuses every other host (no DNS lookup happens).
+    env = {**base, **registry.pypi.env}
     pythons = image_pythons(config)
     if pythons:
         hook = repo.with_name(repo.name + "-image-python.sh")
