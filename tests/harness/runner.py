@@ -423,8 +423,9 @@ def _results(repo: Path, stdout: str, config_jobs: list[str]) -> dict[str, JobRe
     """Result per job that ran (each `parallel:` instance by its own name); "not run" for the rest."""
     status = {}
     for line in stdout.splitlines():
-        # " PASS  job", " FAIL  job", and for allow_failure " WARN  job  pre_script" (the phase follows).
-        m = re.match(r"^\s?(PASS|FAIL|WARN)\s+(.+?)(?:\s{2,}\w+)?\s*$", line)
+        # " PASS  job", " FAIL  job", and for allow_failure " WARN  job  pre_script" (the phase follows);
+        # a job with `coverage:` gets its figure after the name (" PASS  test 88% coverage").
+        m = re.match(r"^\s?(PASS|FAIL|WARN)\s+(.+?)(?: [\d.]+% coverage)?(?:\s{2,}\w+)?\s*$", line)
         if m and any(_instance_of(m[2], job) for job in config_jobs):
             status[m[2]] = {"PASS": "passed", "FAIL": "failed", "WARN": "warned"}[m[1]]
     names = [n for job in config_jobs for n in ([i for i in status if _instance_of(i, job)] or [job])]

@@ -11,6 +11,7 @@ runs the files are served on loopback by harness/pypi.py.
 from __future__ import annotations
 
 import concurrent.futures
+import functools
 import fcntl
 import hashlib
 import re
@@ -66,6 +67,7 @@ def _installable(filename: str) -> bool:
     return False
 
 
+@functools.cache
 def locked_dists(lock: Path = LOCK) -> list[Dist]:
     """The files of `lock` the wheelhouse holds: installable wheels, or the sdist when there is none."""
     data = tomllib.loads(lock.read_text())
