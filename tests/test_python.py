@@ -51,7 +51,7 @@ def test_python_runs(example, sandbox, record_property):
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
     script = sandbox.root / "work" / "block.py"
     script.write_text(example.source)
-    result = sandbox.run(["uv", "run", "--locked", "--offline", "python", str(script)], cwd=project)
+    result = sandbox.run(["uv", "run", "--locked", "--offline", "--no-dev", "python", str(script)], cwd=project)
     if result.returncode != 0:
         lines = [int(n) for n in re.findall(rf'File "{re.escape(str(script))}", line (\d+)', result.stderr)]
         where = example.where(lines[-1] - 1) if lines else example.where(0)

@@ -6,7 +6,10 @@ pip. Every proxy variable of the job points at this server (an HTTP proxy on a f
 
 - `CONNECT pypi.org:443` and `CONNECT files.pythonhosted.org:443` are answered by a TLS server with a
   certificate for both names from a throwaway CA (trustme, one per test process). The job trusts
-  that CA through SSL_CERT_FILE (uv, OpenSSL, pip's truststore), REQUESTS_CA_BUNDLE and PIP_CERT.
+  that CA through SSL_CERT_FILE (uv, OpenSSL, pip's truststore), REQUESTS_CA_BUNDLE and PIP_CERT,
+  and through SSL_CERT_DIR, which uv reads in addition to SSL_CERT_FILE: a job that points
+  SSL_CERT_FILE at the image's public roots plus its GitLab's CA still trusts "pypi.org", as it would
+  trust the real one through those public roots.
 - Every other destination is refused with 403: nothing is forwarded, nothing leaves loopback.
 
 Behind the TLS server, pypi.org serves the simple index (PEP 503 HTML, `#sha256=` on each link) of
@@ -82,6 +85,7 @@ class PyPI:
             # uv (rustls, and any non-empty SSL_CERT_FILE replaces its roots), OpenSSL (Python's ssl,
             # git, curl), pip (its truststore reads OpenSSL's default paths; --cert), requests.
             "SSL_CERT_FILE": ca,
+            "SSL_CERT_DIR": str(self.ca_file.parent),
             "PIP_CERT": ca,
             "REQUESTS_CA_BUNDLE": ca,
         }
@@ -210,7 +214,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 def start_pypi(root: Path, dists: list[Dist]) -> Iterator[PyPI]:
     """Serve `dists` and whatever is added to `root`/files as PyPI; stop on exit."""
     (root / "files").mkdir(parents=True, exist_ok=True)
-    ca_file = root / "pypi-ca.pem"
+    (root / "certs").mkdir(exist_ok=True)
+    ca_file = root / "certs" / "pypi-ca.pem"
     _tls()[0].cert_pem.write_to_path(str(ca_file))
     server = _Server(("127.0.0.1", 0), _Proxy)
     pypi = PyPI(port=server.server_address[1], ca_file=ca_file, dists=dists, extra=root / "files")

@@ -531,11 +531,9 @@ def run_pipeline(
         argv += ["--manual", name]
     if jobs:
         argv += ["--needs", *jobs]
-    # GitLab sets no UV_DEFAULT_INDEX; with it, uv would prefer it over an example's --index-url.
-    base = {k: v for k, v in sandbox.env.items() if k not in ("UV_DEFAULT_INDEX", "PIP_INDEX_URL")}
     # Nothing leaves loopback: every proxy variable points at the registry's stand-in for pypi.org,
     # which serves the wheelhouse and refuses every other host (no DNS lookup happens).
-    env = {**base, **registry.pypi.env}
+    env = {**sandbox.env, **registry.pypi.env}
     pythons = image_pythons(config)
     if pythons:
         hook = repo.with_name(repo.name + "-image-python.sh")

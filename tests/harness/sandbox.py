@@ -11,8 +11,8 @@ config). The Pythons on PATH are non-venv copies made inside the sandbox, so
   asks for it fails with that message;
 - image-python/3.X/ has `python3` and `python` of version 3.X: what an image with that Python has
   first on PATH (the runner uses it for jobs whose image picks their Python).
-Unless a test names a registry, uv's default index and every proxy variable are a closed loopback
-port: a request for a package fails at once instead of leaving the machine.
+Unless a test names a registry, every proxy variable is a closed loopback port: a request for a
+package (from pypi.org, uv's default index) fails at once instead of leaving the machine.
 """
 
 from __future__ import annotations
@@ -224,11 +224,11 @@ def make_sandbox(root: Path, templates: Path) -> Sandbox:
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_PROGRESS": "1",
         "UV_HTTP_RETRIES": "0",
-        "UV_DEFAULT_INDEX": CLOSED_INDEX,
-        "PIP_INDEX_URL": CLOSED_INDEX,
         "NO_COLOR": "1",
-        # Any other host (pypi.org, where a registry forwards unknown names) only through a proxy on
-        # the closed port, unless a run names the registry's stand-in for PyPI (harness/pypi.py).
+        # pypi.org (uv's and pip's default index, where a registry forwards unknown names) and every
+        # other host only through a proxy on the closed port, unless a run names the registry's
+        # stand-in for PyPI (harness/pypi.py). uv's default index stays pypi.org, so that a lockfile
+        # from PyPI is up to date (another default index would make uv resolve it again).
         **{name: CLOSED_PROXY for name in PROXY_VARIABLES},
         "NO_PROXY": LOOPBACK,
         "no_proxy": LOOPBACK,
