@@ -12,8 +12,8 @@ config). The Pythons on PATH are non-venv copies made inside the sandbox, so
 - image-python/3.X/ has `python3` and `python` of version 3.X: what an image with that Python has
   first on PATH (the runner uses it for jobs whose image picks their Python).
 Unless a test names a registry (whose stand-in for pypi.org then becomes the proxy), every proxy
-variable is a closed loopback port: a request for a
-package (from pypi.org, uv's default index) fails at once instead of leaving the machine.
+variable is a closed loopback port: a request for a package (from pypi.org, uv's default index)
+fails at once instead of leaving the machine.
 """
 
 from __future__ import annotations
