@@ -200,3 +200,16 @@ def test_each_registry_has_its_own_token(tmp_path):
     with start_registry(tmp_path / "a") as a, start_registry(tmp_path / "b") as b:
         assert a.job_token != b.job_token and a.port != b.port
         assert get(b.index_url() + "/", auth=token(a))[0] == 401
+
+
+def test_forwarded_names_come_from_the_wheelhouse_and_unknown_ones_are_not_found(sandbox, registry):
+    """pypi.org behind the forward is the wheelhouse (harness/pypi.py): what it locks installs with
+    its hashes checked, and a name it lacks is not found there either."""
+    result = registry.install_fresh(sandbox, sandbox.root / "venv", "iniconfig")
+    assert result.returncode == 0, result.stderr
+    assert "+ iniconfig==" in result.stderr
+    assert ("pypi.org", "GET", "/simple/iniconfig/", "200") in registry.pypi.requests
+    missing = registry.install_fresh(sandbox, sandbox.root / "venv-2", "not-in-the-wheelhouse")
+    assert missing.returncode != 0
+    assert "not found in the package registry" in missing.stderr, missing.stderr
+    assert ("pypi.org", "GET", "/simple/not-in-the-wheelhouse/", "404") in registry.pypi.requests
