@@ -1,8 +1,10 @@
 """Values the pages must not retype: one source for the site (mkdocs-macros) and the checker.
 
 The uv version is read from the exact pin in pyproject.toml, so bumping uv is one edit there.
-The image data follows uv's "Available images" list (docs/guides/integration/docker.md) and the
-removals of uv 0.10.0 (https://github.com/astral-sh/uv/pull/17755).
+The image data follows uv's "Available images" list (docs/guides/integration/docker.md, as of the
+uv 0.12 and 0.13 releases) and the removals of uv 0.10.0 (https://github.com/astral-sh/uv/pull/17755).
+It leaves out the Python 3.15 release-candidate images (`python3.15-rc-*`,
+https://github.com/astral-sh/uv/issues/22459); docs/images.md says so.
 """
 
 from __future__ import annotations
@@ -31,18 +33,42 @@ BASE_LAYER = "trixie-slim"
 IMAGE_REPOSITORIES = ("ghcr.io/astral-sh/uv", "docker.io/astral/uv")
 
 # Derived images: base image -> the tags it is published under (without a uv version prefix).
-# `git` is present in the buildpack-deps based images only.
+# `git` is present in the buildpack-deps based images only. `shell`: whether GitLab can run a job's
+# script in the image; None where nobody checked (the Docker Hardened Image bases).
 _PY = ("3.10", "3.11", "3.12", "3.13", "3.14")
 DERIVED_IMAGES: dict[str, dict] = {
-    "alpine:3.23": {"tags": ["alpine", "alpine3.23"], "git": False, "python": False},
-    "alpine:3.22": {"tags": ["alpine3.22"], "git": False, "python": False},
-    "debian:trixie-slim": {"tags": ["debian-slim", "trixie-slim"], "git": False, "python": False},
-    "buildpack-deps:trixie": {"tags": ["debian", "trixie"], "git": True, "python": False},
+    "alpine:3.23": {"tags": ["alpine", "alpine3.23"], "git": False, "python": False, "shell": True},
+    "alpine:3.22": {"tags": ["alpine3.22"], "git": False, "python": False, "shell": True},
+    "debian:trixie-slim": {
+        "tags": ["debian-slim", "trixie-slim"],
+        "git": False,
+        "python": False,
+        "shell": True,
+    },
+    "buildpack-deps:trixie": {"tags": ["debian", "trixie"], "git": True, "python": False, "shell": True},
+    "dhi.io/alpine-base:3.23": {
+        "tags": ["alpine-dhi", "alpine3.23-dhi"],
+        "git": False,
+        "python": False,
+        "shell": None,
+    },
+    "dhi.io/debian-base:trixie-debian13": {
+        "tags": ["debian-dhi", "trixie-dhi"],
+        "git": False,
+        "python": False,
+        "shell": None,
+    },
+    # Runtime images without a shell (https://docs.docker.com/dhi/troubleshoot/).
+    **{
+        f"dhi.io/python:{v}": {"tags": [f"python{v}-dhi"], "git": False, "python": True, "shell": False}
+        for v in _PY
+    },
     **{
         f"python:{v}-alpine3.23": {
             "tags": [f"python{v}-alpine", f"python{v}-alpine3.23"],
             "git": False,
             "python": True,
+            "shell": True,
         }
         for v in _PY
     },
@@ -50,13 +76,19 @@ DERIVED_IMAGES: dict[str, dict] = {
         "tags": ["python3.9-alpine", "python3.9-alpine3.22"],
         "git": False,
         "python": True,
+        "shell": True,
     },
     **{
-        f"python:{v}-trixie": {"tags": [f"python{v}-trixie"], "git": True, "python": True}
+        f"python:{v}-trixie": {"tags": [f"python{v}-trixie"], "git": True, "python": True, "shell": True}
         for v in ("3.9", *_PY)
     },
     **{
-        f"python:{v}-slim-trixie": {"tags": [f"python{v}-trixie-slim"], "git": False, "python": True}
+        f"python:{v}-slim-trixie": {
+            "tags": [f"python{v}-trixie-slim"],
+            "git": False,
+            "python": True,
+            "shell": True,
+        }
         for v in ("3.9", *_PY)
     },
 }
@@ -87,7 +119,8 @@ UV_SETTINGS: list[dict[str, str]] = [
         "env": "UV_LINK_MODE",
         "flag": "--link-mode",
         "setting": "link-mode",
-        "ci": "`copy` silences the hard-link warning when the cache and the environment are on different mounts.",
+        "ci": "`copy`: copy files from the cache into `.venv`. With the cache on another mount it silences "
+        "the hard-link warning; with the cache in the build directory it replaces hard links by copies.",
         "page": "projects.md#copy-instead-of-linking",
     },
     {
@@ -143,7 +176,8 @@ UV_SETTINGS: list[dict[str, str]] = [
         "env": "UV_INDEX_<NAME>_USERNAME",
         "flag": "",
         "setting": "",
-        "ci": "User name for the index called `<name>`: `gitlab-ci-token` for the job token.",
+        "ci": "User name for the index called `<name>`, to install and to `uv publish --index <name>`: "
+        "`gitlab-ci-token` for the job token.",
         "page": "private-packages.md#give-the-job-token-to-uv",
     },
     {
@@ -154,25 +188,33 @@ UV_SETTINGS: list[dict[str, str]] = [
         "page": "private-packages.md#give-the-job-token-to-uv",
     },
     {
+        "env": "UV_PUBLISH_INDEX",
+        "flag": "--index",
+        "setting": "",
+        "ci": "The index to publish to, by name: uv uploads to its `publish-url`, first looks for the files "
+        "in its `url`, and sends its `UV_INDEX_<NAME>_*` credentials to both.",
+        "page": "publishing.md#publish-to-the-projects-registry",
+    },
+    {
         "env": "UV_PUBLISH_URL",
         "flag": "--publish-url",
         "setting": "publish-url",
-        "ci": "The upload endpoint: the registry URL without `/simple`.",
+        "ci": "The upload endpoint without an index: the registry URL without `/simple`.",
         "page": "publishing.md#publish-to-the-projects-registry",
     },
     {
         "env": "UV_PUBLISH_USERNAME",
         "flag": "--username",
         "setting": "",
-        "ci": "`gitlab-ci-token` when the password is the job token.",
-        "page": "publishing.md#publish-to-the-projects-registry",
+        "ci": "User name for the upload only; with `--index`, set the index's credentials instead.",
+        "page": "publishing.md#make-retries-safe",
     },
     {
         "env": "UV_PUBLISH_PASSWORD",
         "flag": "--password",
         "setting": "",
-        "ci": "`$CI_JOB_TOKEN`, or a deploy token.",
-        "page": "publishing.md#publish-to-the-projects-registry",
+        "ci": "Password for the upload only, as the user name above.",
+        "page": "publishing.md#make-retries-safe",
     },
     {
         "env": "UV_PUBLISH_TOKEN",
@@ -185,7 +227,8 @@ UV_SETTINGS: list[dict[str, str]] = [
         "env": "UV_PUBLISH_CHECK_URL",
         "flag": "--check-url",
         "setting": "check-url",
-        "ci": "An index to look in first: files already there are skipped, so a retried job succeeds.",
+        "ci": "An index to look in first: files already there are skipped. `--index` sets it to the index's "
+        "`url`.",
         "page": "publishing.md#make-retries-safe",
     },
     {
@@ -245,7 +288,8 @@ GITLAB_VARIABLES: list[dict[str, str]] = [
     },
     {
         "name": "CI_SERVER_TLS_CA_FILE",
-        "holds": "A file with the certificates the runner uses to verify GitLab; not a full CA bundle.",
+        "holds": "Set only when the runner's configuration has `tls-ca-file`: a file with the certificates "
+        "the runner uses to verify GitLab; not a full CA bundle.",
         "page": "self-managed.md#trust-the-gitlab-servers-certificate",
     },
     {
@@ -271,7 +315,8 @@ def image_table() -> str:
         tags = ", ".join(f"`{tag}`" for tag in image["tags"])
         python = "yes" if image["python"] else "no"
         git = "yes" if image["git"] else "no"
-        rows.append(f"| `{base}` | {tags} | {python} | {git} | yes |")
+        shell = {True: "yes", False: "no", None: "not checked"}[image["shell"]]
+        rows.append(f"| `{base}` | {tags} | {python} | {git} | {shell} |")
     return "\n".join(rows)
 
 

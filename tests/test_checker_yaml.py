@@ -141,3 +141,5 @@ def test_uv_variables_come_from_the_binary():
     assert "UV_PUBLISH_PASSWORDT" not in known and "UV_CACHE" not in known
     assert uv_knows("UV_INDEX_GITLAB_PASSWORD") and not uv_knows("UV_PUBLISH_PASSWROD")
     assert not uv_knows("UV_VERSION")
+    # read by the standalone installer only
+    assert uv_knows("UV_NO_MODIFY_PATH") and uv_knows("UV_UNMANAGED_INSTALL")

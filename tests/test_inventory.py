@@ -18,13 +18,17 @@ INVENTORY_ONLY = {
 
 @functools.cache
 def claims() -> tuple[dict[str, str], dict[str, str]]:
-    """Language -> test module and marker -> test module, from what checking modules declare:
-    `LANGUAGES` (every block of a language) and `CLAIMED_MARKERS` (blocks carrying a marker)."""
+    """Language -> test module and marker -> test module, from what checking modules (test_*.py)
+    and packages (tests/<name>/__init__.py) declare: `LANGUAGES` (every block of a language) and
+    `CLAIMED_MARKERS` (blocks carrying a marker)."""
+    here = Path(__file__).parent
+    names = [p.stem for p in sorted(here.glob("test_*.py"))]
+    names += [p.parent.name for p in sorted(here.glob("*/__init__.py"))]
     languages, markers = {}, {}
-    for path in sorted(Path(__file__).parent.glob("test_*.py")):
-        module = importlib.import_module(path.stem)
-        languages.update(dict.fromkeys(getattr(module, "LANGUAGES", ()), path.stem))
-        markers.update(dict.fromkeys(getattr(module, "CLAIMED_MARKERS", ()), path.stem))
+    for name in names:
+        module = importlib.import_module(name)
+        languages.update(dict.fromkeys(getattr(module, "LANGUAGES", ()), name))
+        markers.update(dict.fromkeys(getattr(module, "CLAIMED_MARKERS", ()), name))
     return languages, markers
 
 

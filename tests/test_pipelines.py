@@ -4,7 +4,9 @@ A pipeline example is a YAML block titled `.gitlab-ci.yml` or marked `fragment` 
 inside the host pipeline its effect gives). Each runs with gitlab-ci-local's shell executor in a
 sandbox repository holding the sample project, against a local GitLab-style registry (see
 harness/runner.py; `image:` is ignored: jobs run with the pinned uv natively). Blocks marked
-`unsafe` or `reproduces` show failures on purpose and are checked elsewhere.
+`unsafe` or `reproduces` show failures on purpose and are checked elsewhere. An example whose
+effect checks name scenarios (a branch push, a merge request, a tag...) runs once per scenario, with
+the test id `<example>#<scenario>`, and its rules must run the jobs the scenario names.
 """
 
 from __future__ import annotations
@@ -13,15 +15,8 @@ import effects
 import pytest
 from harness.collect import Example, examples
 from harness.gitlab import Map, YAMLProblem, load
+from harness.kinds import is_pipeline
 from harness.runner import PipelineError, run_pipeline, script_lines
-
-
-def is_pipeline(example: Example) -> bool:
-    if example.lang not in ("yaml", "yml"):
-        return False
-    if "unsafe" in example.markers or "reproduces" in example.markers:
-        return False
-    return example.title == ".gitlab-ci.yml" or "fragment" in example.markers
 
 
 def shown_lines(example: Example):
@@ -44,8 +39,18 @@ def pipelines() -> list[Example]:
 PIPELINES = pipelines()
 
 
-@pytest.mark.parametrize("example", PIPELINES, ids=str)
-def test_pipeline_runs(example, sandbox, registry, gitlab_ci_local, record_property):
+def runs() -> list:
+    """One run per pipeline example, or one per scenario its effect checks name."""
+    params = []
+    for example in PIPELINES:
+        found = effects.effects_for(str(example)) if "not-runnable" not in example.markers else []
+        for effect in found or [None]:
+            params.append(pytest.param(example, effect, id=effect.id if effect else str(example)))
+    return params
+
+
+@pytest.mark.parametrize(("example", "effect"), runs())
+def test_pipeline_runs(example, effect, sandbox, registry, gitlab_ci_local, record_property):
     record_property("check", "pipeline")
     record_property("example", str(example))
     if "not-runnable" in example.markers:
@@ -55,7 +60,6 @@ def test_pipeline_runs(example, sandbox, registry, gitlab_ci_local, record_prope
         record_property("script_lines", (0, len(lines)))
         record_property("not_runnable", [(example.where(s.line - 1), reason) for s in lines])
         pytest.skip(f"{example.where(0)}: not runnable: {example.markers.get('reason')}")
-    effect = effects.effect_for(str(example))
     if effect is None:
         page = example.page.split("/")[-1].removesuffix(".md").replace("-", "_")
         pytest.fail(
@@ -73,10 +77,16 @@ def test_pipeline_runs(example, sandbox, registry, gitlab_ci_local, record_prope
             tag=effect.tag,
             prepare=effect.prepare,
             host=effect.host,
+            branch=effect.branch,
+            change=effect.change,
+            expected=effect.ran,
         )
     except PipelineError as exc:
         pytest.fail(str(exc), pytrace=False)
     record_property("script_lines", run.script_lines)
+    if effect.scenario:  # the summary counts the example's lines once, run if any scenario ran them
+        record_property("scenario", effect.scenario)
+        record_property("lines_run", run.lines_run)
     record_property("not_runnable", run.not_runnable)
     record_property("seconds", round(run.duration, 2))
     if not run.ok:
@@ -84,8 +94,10 @@ def test_pipeline_runs(example, sandbox, registry, gitlab_ci_local, record_prope
     try:
         effect(run)
     except AssertionError as exc:
+        scenario = f" ({effect.scenario})" if effect.scenario else ""
         pytest.fail(
-            f"{example.where(0)}: the pipeline passed but {effect.where} failed: {exc}", pytrace=False
+            f"{example.where(0)}: the pipeline{scenario} passed but {effect.where} failed: {exc}",
+            pytrace=False,
         )
 
 
@@ -93,5 +105,5 @@ def test_every_effect_belongs_to_a_pipeline(record_property):
     """An effect registered for an id no pipeline has is stale (renamed or removed snippet)."""
     record_property("check", "effects")
     known = {str(e) for e in PIPELINES}
-    stale = sorted(f"{e.where}: {key}" for key, e in effects.load().items() if key not in known)
+    stale = sorted(f"{e.where}: {e.id}" for e in effects.load().values() if e.key not in known)
     assert not stale, "effect checks for examples that are not pipelines on the site:\n" + "\n".join(stale)

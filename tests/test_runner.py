@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from harness.collect import ROOT
-from harness.runner import PipelineError, run_pipeline
+from harness.runner import PipelineError, merge_request_variables, run_pipeline
 
 PIPELINES = ROOT / "tests" / "fixtures" / "pipelines"
 
@@ -203,3 +203,83 @@ def test_a_job_with_an_image_gets_its_own_directory_as_ci_project_dir(sandbox, r
     run = run_pipeline(pipeline("image-project-dir"), sandbox, registry)
     assert run.ok, run.failure()
     assert (run.jobs["job"].dir / "marker").is_file()
+
+
+def test_included_local_files_run_from_the_example_directory(sandbox, registry):
+    """`include: local` resolves against the pipeline's directory, nested includes too."""
+    run = run_pipeline(pipeline("include-local"), sandbox, registry)
+    assert run.ok, run.failure()
+    assert list(run.jobs) == ["greet-reader"]  # named after its input
+    assert "Hello, reader" in run.jobs["greet-reader"].log
+    assert (run.workdir / "templates" / "greeting.yml").is_file()
+
+
+def test_missing_local_include_names_its_line(sandbox, registry):
+    with pytest.raises(
+        PipelineError, match=r"^tests/fixtures/pipelines/include-missing\.yml:3: include:local 'templates/"
+    ):
+        run_pipeline(pipeline("include-missing"), sandbox, registry)
+
+
+def test_missing_nested_include_names_the_including_file(sandbox, registry):
+    with pytest.raises(
+        PipelineError, match=r"^tests/fixtures/pipelines/templates/includes-missing\.yml:2: include:local "
+    ):
+        run_pipeline(pipeline("include-nested-missing"), sandbox, registry)
+
+
+def _edit_readme(workdir: Path) -> None:
+    with (workdir / "README.md").open("a") as readme:
+        readme.write("\nA change.\n")
+
+
+def test_merge_request_pipeline_has_its_variables(sandbox, registry):
+    run = run_pipeline(
+        pipeline("workflow"),
+        sandbox,
+        registry,
+        branch="feature",
+        variables=merge_request_variables("feature"),
+        expected=["report"],
+    )
+    assert run.ok, run.failure()
+    # No CI_COMMIT_BRANCH in a merge request pipeline; the ref is the source branch.
+    assert "source=merge_request_event branch=unset ref=feature mr=1" in run.jobs["report"].log
+    assert run.jobs["readme-changed"].status == "not run"
+
+
+def test_workflow_rules_can_refuse_the_pipeline(sandbox, registry):
+    run = run_pipeline(
+        pipeline("workflow"),
+        sandbox,
+        registry,
+        branch="feature",
+        variables={"CI_OPEN_MERGE_REQUESTS": "group/project!1"},
+        expected=[],
+    )
+    assert run.ok, run.failure()
+    assert not run.created
+    assert all(j.status == "not run" for j in run.jobs.values())
+
+
+def test_rules_changes_see_the_pipeline_commit(sandbox, registry):
+    run = run_pipeline(
+        pipeline("workflow"),
+        sandbox,
+        registry,
+        branch="feature",
+        change=_edit_readme,
+        expected=["report", "readme-changed"],
+    )
+    assert run.ok, run.failure()
+    assert "source=push branch=feature ref=feature" in run.jobs["report"].log
+
+
+def test_rules_that_select_other_jobs_fail_at_the_pipeline(sandbox, registry):
+    run = run_pipeline(
+        pipeline("workflow"), sandbox, registry, branch="feature", expected=["report", "readme-changed"]
+    )
+    assert not run.ok
+    message = run.failure()
+    expected = "the rules ran report; expected report, readme-changed"
+    assert message.startswith(f"tests/fixtures/pipelines/workflow.yml:1: {expected}"), message

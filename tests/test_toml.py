@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from harness.collect import ROOT, Example, examples
+from harness.kinds import toml_for_uv
 
 LANGUAGES = ("toml",)
 
@@ -36,8 +37,7 @@ def _parse(example: Example):
 
 
 def _for_uv(example: Example) -> bool:
-    data, _ = _parse(example)
-    return bool(data) and ("project" in data or "uv" in data.get("tool", {}))
+    return toml_for_uv(example.source)
 
 
 def _sample_file(example: Example) -> str | None:

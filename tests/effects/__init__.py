@@ -13,6 +13,14 @@ The keyword arguments say how to run the example (see `Effect`). A check is a pl
 asserts; its assertion message should say what is missing. A pipeline example with no registered
 effect fails: exit code 0 alone proves too little.
 
+An example whose rules pick jobs per pipeline type runs once per named scenario, each registered
+with its own `scenario=`, way to run and check; `ran=` names the jobs its rules must run (no
+others), and the test id is `<example>#<scenario>`:
+
+    @effect("snippets/merge-requests/workflow.yml", scenario="merge-request",
+            branch="feature", variables=merge_request_variables(), ran=["test"])
+    def tests_run_in_the_merge_request(run): ...
+
 What a check can look at (harness/runner.py, PipelineRun): `run.jobs[name]` with `.status`, `.log`,
 `.dir` (the job's own copy of the project, its CI_PROJECT_DIR) and `.artifacts`; `parallel:` jobs
 appear once per instance (`"test: [3.11]"`, `"shards: [1/2]"`); `run.cache_dirs()` the saved caches;
@@ -45,12 +53,21 @@ class Effect:
     prepare: Callable | None = None  # prepare(workdir: Path, registry) before the commit is made
     host: str = ""  # YAML appended to a `fragment` example to make it a runnable pipeline
     where: str = ""  # module:function, for messages
+    scenario: str = ""  # the name of this run, when the example runs more than once
+    branch: str | None = None  # the branch the pipeline runs for (default: main)
+    change: Callable | None = None  # change(workdir): the commit the pipeline runs, on top of main
+    ran: tuple[str, ...] | None = None  # the jobs its rules must run, and no others (default: all)
+
+    @property
+    def id(self) -> str:
+        """The test id: the example's, with `#scenario` when the example runs more than once."""
+        return f"{self.key}#{self.scenario}" if self.scenario else self.key
 
     def __call__(self, run) -> None:
         self.check(run)
 
 
-EFFECTS: dict[str, Effect] = {}
+EFFECTS: dict[str, Effect] = {}  # by Effect.id
 
 
 def effect(
@@ -61,16 +78,37 @@ def effect(
     jobs: list[str] | tuple[str, ...] | None = None,
     prepare: Callable | None = None,
     host: str = "",
+    scenario: str = "",
+    branch: str | None = None,
+    change: Callable | None = None,
+    ran: list[str] | tuple[str, ...] | None = None,
 ):
-    """Register the decorated function as the effect check of example `key`."""
+    """Register the decorated function as the effect check of example `key` (or of one scenario)."""
 
     def register(check: Callable) -> Callable:
         where = f"{check.__module__}.{check.__qualname__}"
-        if key in EFFECTS:
-            raise ValueError(f"{where}: {key} already has an effect check ({EFFECTS[key].where})")
-        EFFECTS[key] = Effect(
-            key, check, tag, dict(variables or {}), tuple(jobs) if jobs else None, prepare, host, where
+        found = Effect(
+            key,
+            check,
+            tag,
+            dict(variables or {}),
+            tuple(jobs) if jobs else None,
+            prepare,
+            host,
+            where,
+            scenario,
+            branch,
+            change,
+            tuple(ran) if ran is not None else None,
         )
+        others = [e for e in EFFECTS.values() if e.key == key]
+        if found.id in EFFECTS or any(bool(e.scenario) != bool(scenario) for e in others):
+            taken = ", ".join(e.where for e in others)
+            raise ValueError(
+                f"{where}: {found.id} already has an effect check ({taken}); "
+                "an example has one check, or one per named scenario"
+            )
+        EFFECTS[found.id] = found
         return check
 
     return register
@@ -83,8 +121,9 @@ def load() -> dict[str, Effect]:
     return EFFECTS
 
 
-def effect_for(key: str) -> Effect | None:
-    return load().get(key)
+def effects_for(key: str) -> list[Effect]:
+    """The checks of example `key`: one, one per scenario, or none."""
+    return [e for e in load().values() if e.key == key]
 
 
 @functools.cache

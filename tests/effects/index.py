@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from effects import effect, macros
-from effects._common import imports, log_of, sample_dists, sandbox_python
+from effects._common import imports, job_dir, log_of, sample_dists, sandbox_python
+from effects.publishing import assert_credentials_everywhere, publish_index
 
 
 @effect("snippets/index/uv-image.yml")
@@ -29,9 +30,12 @@ def the_cache_is_in_the_project_and_pruned(run):
 @effect("snippets/index/uv-pip.yml")
 def the_project_went_into_the_system_python(run):
     assert imports(run, sandbox_python(run), "sample"), "sample is not installed in the system Python"
-    assert "HELLO, UV PIP!" in log_of(run, "install")
+    assert not (job_dir(run, "install") / ".venv").exists(), "the job made a virtual environment"
+    # The tests import the project from the system Python: src/ is not on its path.
+    assert "Ran 2 tests" in log_of(run, "install"), "unittest did not run the project's tests"
 
 
-@effect("snippets/index/publish.yml", tag="v0.1.0")
+@effect("snippets/index/publish.yml", tag="v0.1.0", prepare=publish_index)
 def every_package_is_in_the_registry(run):
     assert run.registry.files() == sample_dists("0.1.0")
+    assert_credentials_everywhere(run)

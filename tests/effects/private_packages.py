@@ -6,11 +6,12 @@ import re
 from pathlib import Path
 
 from effects import effect
-from effects._common import ROOT, imports, job_dir, make_wheel, run_uv
+from effects._common import ROOT, imports, job_dir, log_of, make_wheel, run_uv
 
 # The Git server of the troubleshooting page's git-over-https fix: my-package in a repository that
 # this GitLab serves over HTTPS to the job token only, and the sample depending on it by ssh:// URL.
-from effects.troubleshooting import _SERVERS, _git_server
+from harness.tls import stop_background_servers
+from troubleshooting.e17_t12_git_not_found import git_server
 
 TOML = ROOT / "snippets" / "private-packages" / "pyproject-index.toml"
 PLACEHOLDER_API = "https://gitlab.example.com/api/v4"
@@ -54,16 +55,25 @@ def registry_group(run) -> str:
     return run.registry.group_id
 
 
-@effect("snippets/private-packages/install-from-registry.yml")
-def the_published_library_installs_by_name(run):
-    assert run.registry.files() == ["sample_lib-0.1.0-py3-none-any.whl", "sample_lib-0.1.0.tar.gz"]
-    venv = job_dir(run, "install-lib") / ".venv/bin/python"
-    assert imports(run, venv, "sample_lib"), "sample-lib from the registry is not in .venv"
+def _published_acme_utils(workdir, registry):
+    """acme-utils, the package the job installs, is in the project's registry."""
+    registry.add_package(make_wheel(workdir.parent, "acme-utils", "1.0.0", "def hello():\n    return 1\n"))
 
 
-@effect("snippets/private-packages/git-dependency.yml", prepare=_git_server)
+@effect("snippets/private-packages/install-from-registry.yml", prepare=_published_acme_utils)
+def the_package_installs_from_the_registry_by_name(run):
+    venv = job_dir(run, "smoke-test") / ".venv/bin/python"
+    assert imports(run, venv, "acme_utils"), "acme-utils from the registry is not in .venv"
+    assert "Version: 1.0.0" in log_of(run, "smoke-test"), "`uv pip show` did not show the package"
+    index = re.compile(rf"^/api/v4/projects/{run.registry.project_id}/packages/pypi/simple/acme-utils/?$")
+    assert any(index.match(r[1]) and r[2] == "200" for r in run.registry.requests), (
+        "acme-utils did not come from the project's index"
+    )
+
+
+@effect("snippets/private-packages/git-dependency.yml", prepare=git_server)
 def the_git_dependency_came_with_the_job_token(run):
-    _SERVERS.close()
+    stop_background_servers()
     directory = job_dir(run, "test")
     assert imports(run, directory / ".venv/bin/python", "my_package"), "my-package is not in .venv"
     token = run.registry.job_token

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from harness.gitlab import load
+
 from effects import effect
 from effects._common import imports, job_dir, log_of
 
@@ -39,6 +41,18 @@ def the_bundle_holds_public_roots_and_the_gitlab_ca(run):
         roots = system.read()
     assert bundle == roots + gitlab_ca, "the bundle is not the image's roots followed by GitLab's CA"
     assert "Ran 2 tests" in log_of(run, "test")
+    # On a runner without tls-ca-file the variable is unset: the job leaves uv's roots alone.
+    config = load(run.text)
+    before = "\n".join(config["test"]["before_script"])
+    script = f'set -e\n{before}\necho "SSL_CERT_FILE=${{SSL_CERT_FILE-unset}}"'
+    scratch = run.sandbox.root / "no-tls-ca-file"
+    scratch.mkdir()
+    env = {k: v for k, v in run.variables.items() if k != "CI_SERVER_TLS_CA_FILE"}
+    bare = run.sandbox.run(script, cwd=scratch, env={**env, "CI_PROJECT_DIR": str(scratch)})
+    assert bare.returncode == 0, f"without CI_SERVER_TLS_CA_FILE, before_script fails:\n{bare.stderr}"
+    assert "SSL_CERT_FILE=unset" in bare.stdout and not (scratch / ".ca-bundle.pem").exists(), (
+        "without CI_SERVER_TLS_CA_FILE, before_script still made a bundle"
+    )
 
 
 @effect("snippets/self-managed/system-certs.yml")

@@ -791,6 +791,13 @@ def uv_help_variables() -> frozenset[str]:
     return frozenset(names)
 
 
+# Read by uv's standalone installer (install.sh / install.ps1), not by the uv binary:
+# https://docs.astral.sh/uv/reference/installer/
+INSTALLER_VARIABLES = frozenset({"UV_INSTALL_DIR", "UV_NO_MODIFY_PATH", "UV_UNMANAGED_INSTALL"})
+# The installer's URL with a version in its path: https://astral.sh/uv/<version>/install.sh
+INSTALLER_URL_RE = re.compile(r"astral\.sh/uv/\$(?:env:)?\{?(UV_[A-Z0-9_]+)\}?/install\.(sh|ps1)")
+
+
 @functools.cache
 def uv_knows(name: str) -> bool:
     """Whether the pinned uv reads environment variable `name`.
@@ -803,6 +810,8 @@ def uv_knows(name: str) -> bool:
     """
     if UV_INDEX_CREDENTIAL.fullmatch(name):
         return b"UV_INDEX_" in _uv_binary()
+    if name in INSTALLER_VARIABLES:
+        return True
     if name in uv_variables():
         return True
     if re.search(re.escape(name.encode()) + rb"[A-Z][A-Z]", _uv_binary()):
@@ -886,8 +895,12 @@ def variable_findings(p: Pipeline, declared=()) -> list[Finding]:
             for owner in (data, data.get("default")):
                 if isinstance(owner, Map) and key in owner:
                     check(plain(owner[key], owner.value_nodes[key]), top, "the pipeline")
-    # UV_* names: each must be a variable uv reads, unless it only names an image tag part
+    # UV_* names: each must be a variable uv reads, unless it only names an image tag part or the
+    # version in the standalone installer's URL
     image_text = " ".join(t for t, _ in _strings(data, None) if UV_IMAGE_RE.match(t.split(":")[0]))
+    image_text += " " + " ".join(
+        "$" + m[1] for t, _ in _strings(data, None) for m in INSTALLER_URL_RE.finditer(t)
+    )
     seen = set()
     for text, line in _texts(data):
         for name in UV_NAME_RE.findall(text):

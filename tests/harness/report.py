@@ -4,6 +4,8 @@ Tests tell the report what they did through `record_property` (it crosses pytest
   check        the kind of check, e.g. "yaml-schema", "shellcheck", "pipeline"
   example      str(Example) of the block checked
   script_lines (run, total) for pipeline runs
+  scenario     the name of the run when an example runs once per scenario, with
+  lines_run    the pipeline lines it ran: the example counts once, a line as run if any run ran it
   not_runnable list of (line, reason) for script lines that cannot run here
   troubleshooting  "reproduced" or "marked: <reason>"
 """
@@ -31,6 +33,7 @@ def summary_lines(reports: list) -> list[str]:
     run_lines = total_lines = 0
     not_runnable: Counter[str] = Counter()
     trouble = Counter()
+    scenarios: dict[str, tuple[set, int, list]] = {}  # example -> (lines run, total, not runnable)
     for report in reports:
         props = _props(report)
         kind = props.get("check")
@@ -46,7 +49,12 @@ def summary_lines(reports: list) -> list[str]:
             passed[kind] += 1
         else:
             failed[kind] += 1
-        if "script_lines" in props and not report.failed:  # a skipped pipeline shows lines it cannot run
+        if "scenario" in props and not report.failed:
+            seen, _, _ = scenarios.setdefault(
+                props["example"], (set(), props["script_lines"][1], props.get("not_runnable", []))
+            )
+            seen.update(props["lines_run"])
+        elif "script_lines" in props and not report.failed:  # a skipped pipeline shows lines it cannot run
             run, total = props["script_lines"]
             run_lines += run
             total_lines += total
@@ -54,6 +62,11 @@ def summary_lines(reports: list) -> list[str]:
                 not_runnable[reason] += 1
         if "troubleshooting" in props:
             trouble[props["troubleshooting"].split(":")[0]] += 1
+    for seen, total, unrunnable in scenarios.values():
+        run_lines += len(seen)
+        total_lines += total
+        for _, reason in unrunnable:
+            not_runnable[reason] += 1
     kinds = sorted(set(passed) | set(failed))
     lines.append("checks passed: " + ", ".join(f"{k} {passed[k]}/{passed[k] + failed[k]}" for k in kinds))
     if total_lines:

@@ -10,9 +10,14 @@ image is kept: a job whose image takes its Python version from a variable (`pyth
 as in a test matrix) finds that version first on PATH as `python3` and `python` (see image_pythons).
 
 Predefined variables point at the local registry (CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN,
-CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG). Every proxy variable points at the
+CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG); `branch` and `change` make the pipeline's
+commit one on top of the default branch (what a push or a merge request brings); the variables of a
+merge request pipeline make one (merge_request_variables). Every proxy variable points at the
 registry's stand-in for pypi.org (harness/pypi.py): jobs install third-party packages from PyPI by its
 real URLs and get the wheelhouse; any other host is refused at once, without a DNS lookup.
+
+Files the pipeline includes from its own project (`include: local`, and components of the project
+itself) are copied into the repository from the example's directory (see included_files).
 
 Script lines that cannot run on this machine (NOT_RUNNABLE) are replaced by an `echo` naming the
 reason before the run, so the rest of the job still runs, and are reported as not runnable.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import importlib.metadata
+import json
 import os
 import re
 import shlex
@@ -31,13 +37,15 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+
+import yaml
 
 from .collect import ROOT, Example
-from .gitlab import GLOBAL_KEYWORDS, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
-from .registry import Registry
+from .gitlab import GLOBAL_KEYWORDS, GitLabLoader, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
+from .registry import PROJECT_PATH, Registry
 from .sandbox import GUIDE_PYTHONS, Sandbox
-from .tools import ensure_tools
+from .tools import NO_PIPELINE, ensure_tools
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
 SCRIPT_KEYS = ("before_script", "script", "after_script")
@@ -126,15 +134,31 @@ class PipelineRun:
     job_lines: dict[str, int]  # job name -> 1-based line of its key
     duration: float
     timed_out: bool = False
+    expected: tuple[str, ...] | None = None  # the jobs the rules must run, when the caller says
+
+    @property
+    def created(self) -> bool:
+        """Whether workflow:rules let the pipeline be created."""
+        return NO_PIPELINE not in self.log
+
+    @property
+    def ran(self) -> list[str]:
+        """Jobs of the file that ran (a `parallel:` job once), in file order."""
+        return [
+            job
+            for job in self.job_lines
+            if any(_instance_of(n, job) and j.status != "not run" for n, j in self.jobs.items())
+        ]
 
     @property
     def ok(self) -> bool:
-        return (
-            not self.timed_out
-            and self.returncode == 0
-            and bool(self.jobs)
-            and all(j.status in ("passed", "warned") for j in self.jobs.values())
-        )
+        if self.timed_out or self.returncode != 0:
+            return False
+        if self.expected is not None:  # jobs the rules leave out are not failures
+            return sorted(self.ran) == sorted(self.expected) and all(
+                j.status in ("passed", "warned", "not run") for j in self.jobs.values()
+            )
+        return bool(self.jobs) and all(j.status in ("passed", "warned") for j in self.jobs.values())
 
     @property
     def state(self) -> Path:
@@ -157,11 +181,15 @@ class PipelineRun:
         return seen
 
     @property
+    def lines_run(self) -> list[int]:
+        """Pipeline lines of the script items that ran."""
+        executed = self.executed
+        return [s.line for s in self.lines if s.reason is None and _first_line(s.text) in executed]
+
+    @property
     def script_lines(self) -> tuple[int, int]:
         """(lines run, lines shown): every script item of every job and template counts once."""
-        executed = self.executed
-        run = sum(1 for s in self.lines if s.reason is None and _first_line(s.text) in executed)
-        return run, len(self.lines)
+        return len(self.lines_run), len(self.lines)
 
     @property
     def not_runnable(self) -> list[tuple[str, str]]:
@@ -174,7 +202,14 @@ class PipelineRun:
                 f"{self.where(1)}: pipeline stopped after {self.duration:.0f} s (timeout): a job hangs\n"
                 + _tail(self.log, tail)
             )
-        bad = [(n, j) for n, j in self.jobs.items() if j.status not in ("passed", "warned")]
+        if self.expected is not None and sorted(self.ran) != sorted(self.expected):
+            ran = ", ".join(self.ran) or ("nothing: " + NO_PIPELINE if not self.created else "no job")
+            return (
+                f"{self.where(1)}: the rules ran {ran}; expected {', '.join(self.expected) or 'no job'}\n"
+                + _tail(self.log, tail)
+            )
+        allowed = ("passed", "warned") + (("not run",) if self.expected is not None else ())
+        bad = [(n, j) for n, j in self.jobs.items() if j.status not in allowed]
         if not bad or all(j.status == "not run" for j in self.jobs.values()):
             return (
                 f"{self.where(1)}: gitlab-ci-local exited {self.returncode} without running a job\n"
@@ -280,6 +315,99 @@ def _replace_not_runnable(text: str, config: Map) -> str:
     return text
 
 
+# --- files the pipeline includes ---------------------------------------------------------------
+
+# A component of the project itself, at the commit that runs: the form GitLab's docs give for testing
+# a component in its own project (https://docs.gitlab.com/ci/components/#test-the-component).
+OWN_COMPONENT = re.compile(
+    r"^\$\{?CI_SERVER_FQDN\}?/\$\{?CI_PROJECT_PATH\}?/(?P<name>[^@/]+)@\$\{?CI_COMMIT_SHA\}?$"
+)
+
+
+def _include_items(config: Map) -> list[tuple[str, str, int]]:
+    """(kind, value, line) of each `include` item of this project: kind "local" or "component".
+
+    `include: path` and list items that are strings are local unless they are URLs
+    (https://docs.gitlab.com/ci/yaml/#include); remote, project and template includes are left to
+    gitlab-ci-local.
+    """
+    if "include" not in config:
+        return []
+    value, node = config["include"], config.value_nodes["include"]
+    items = list(zip(value, value.nodes)) if isinstance(value, Seq) else [(value, node)]
+    found = []
+    for item, item_node in items:
+        if isinstance(item, str) and not re.match(r"https?://", item):
+            found.append(("local", item, line_of(item_node)))
+        elif isinstance(item, Map):
+            for kind in ("local", "component"):
+                if isinstance(item.get(kind), str):
+                    found.append((kind, item[kind], line_of(item.value_nodes[kind])))
+    return found
+
+
+def included_files(config: Map, base: Path, where: Callable[[int], str]) -> dict[str, Path]:
+    """Repository path -> file, for what the pipeline includes from its own project.
+
+    `base` plays the project's root: a snippet's directory, so `include: local: templates/x.yml` in
+    snippets/<page>/y.yml is snippets/<page>/templates/x.yml. Components of the project itself are
+    templates/<name>.yml or templates/<name>/template.yml
+    (https://docs.gitlab.com/ci/components/#directory-structure).
+    Included files are read for their own includes. A missing file is a PipelineError at its line.
+    """
+    files: dict[str, Path] = {}
+    queue = [(config, where)]
+    while queue:
+        current, at = queue.pop()
+        for kind, value, line in _include_items(current):
+            if kind == "local":
+                pattern = value.lstrip("/")
+                if ".." in PurePosixPath(pattern).parts:
+                    raise PipelineError(f"{at(line)}: include:local {value!r} leaves the project")
+                found = sorted(base.glob(pattern)) if "*" in pattern else [base / pattern]
+                found = [f for f in found if f.is_file()]
+                if not found:
+                    missing = _shown(base / pattern)
+                    raise PipelineError(f"{at(line)}: include:local {value!r}: no file {missing}")
+            else:
+                m = OWN_COMPONENT.match(value)
+                if not m:
+                    continue  # another project's component: gitlab-ci-local fetches it, or fails
+                single = base / "templates" / f"{m['name']}.yml"
+                folder = base / "templates" / m["name"]
+                if single.is_file():
+                    found = [single]
+                elif (folder / "template.yml").is_file():
+                    files[str(folder.relative_to(base))] = folder
+                    found = [folder / "template.yml"]
+                else:
+                    raise PipelineError(
+                        f"{at(line)}: component {value!r}: no file {_shown(single)} "
+                        f"or {_shown(folder / 'template.yml')}"
+                    )
+            for path in found:
+                name = str(path.relative_to(base))
+                if name in files:
+                    continue
+                files[name] = path
+                queue.append((_included_config(path), lambda n, path=path: f"{_shown(path)}:{n}"))
+    return files
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def _included_config(path: Path) -> Map:
+    """The configuration of an included file: its last YAML document (after a `spec:` header)."""
+    try:
+        documents = list(yaml.load_all(path.read_text(), Loader=GitLabLoader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        raise PipelineError(f"{_shown(path)}:{mark.line + 1 if mark else 1}: {exc.problem}") from None
+    return documents[-1] if documents and isinstance(documents[-1], Map) else Map()
+
+
 # --- the Python of a job's image ----------------------------------------------------------------
 
 # A variable giving the Python version in an image name: uv's `python$V` tags, Docker's `python:$V`.
@@ -358,9 +486,25 @@ def _git(repo: Path, sandbox: Sandbox, *args: str) -> None:
         raise PipelineError(f"git {' '.join(args)} failed: {result.stderr.strip()}")
 
 
-def _make_repo(repo: Path, sandbox: Sandbox, registry: Registry, text: str, tag: str | None, prepare) -> None:
+def _make_repo(
+    repo: Path,
+    sandbox: Sandbox,
+    registry: Registry,
+    text: str,
+    tag: str | None,
+    prepare,
+    files: dict[str, Path],
+    branch: str | None = None,
+    change=None,
+) -> None:
     shutil.copytree(SAMPLE_PROJECT, repo, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
     (repo / ".gitlab-ci.yml").write_text(text)
+    for name, source in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, repo / name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(source, repo / name)
     if prepare is not None:
         prepare(repo, registry)
     _git(repo, sandbox, "init", "-q", "-b", "main")
@@ -372,6 +516,14 @@ def _make_repo(repo: Path, sandbox: Sandbox, registry: Registry, text: str, tag:
     # gitlab-ci-local reads the default branch from the remote's HEAD.
     _git(repo, sandbox, "update-ref", "refs/remotes/origin/main", "HEAD")
     _git(repo, sandbox, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/main")
+    # The pipeline's commit: on `branch`, and with `change` one commit the default branch lacks.
+    # gitlab-ci-local evaluates `rules:changes` as `git diff --name-only origin/<default branch>`.
+    if branch and branch != "main":
+        _git(repo, sandbox, "checkout", "-q", "-b", branch)
+    if change is not None:
+        change(repo)
+        _git(repo, sandbox, "add", "-A")
+        _git(repo, sandbox, "commit", "-q", "-m", "change")
     if tag:
         _git(repo, sandbox, "tag", tag)
 
@@ -394,6 +546,25 @@ def predefined_variables(registry: Registry, tag: str | None) -> dict[str, str]:
     if tag:
         variables.update(CI_COMMIT_TAG=tag, CI_COMMIT_REF_NAME=tag, CI_COMMIT_REF_SLUG=_slug(tag))
     return variables
+
+
+def merge_request_variables(source: str = "feature", target: str = "main", iid: int = 1) -> dict[str, str]:
+    """The predefined variables of a merge request pipeline for merge request !iid.
+
+    GitLab sets CI_PIPELINE_SOURCE to merge_request_event and the CI_MERGE_REQUEST_* variables, and
+    lists the open merge requests of the source branch in CI_OPEN_MERGE_REQUESTS
+    (https://docs.gitlab.com/ci/variables/predefined_variables/); CI_COMMIT_BRANCH is "not available
+    in merge request pipelines", so run_pipeline unsets it. Run the pipeline on branch `source`.
+    """
+    return {
+        "CI_PIPELINE_SOURCE": "merge_request_event",
+        "CI_MERGE_REQUEST_IID": str(iid),
+        "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": source,
+        "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": target,
+        "CI_MERGE_REQUEST_PROJECT_PATH": PROJECT_PATH,
+        "CI_MERGE_REQUEST_EVENT_TYPE": "detached",
+        "CI_OPEN_MERGE_REQUESTS": f"{PROJECT_PATH}!{iid}",
+    }
 
 
 def _slug(ref: str) -> str:
@@ -453,6 +624,9 @@ def run_pipeline(
     tag: str | None = None,
     prepare: Callable[[Path, Registry], None] | None = None,
     host: str = "",
+    branch: str | None = None,
+    change: Callable[[Path], None] | None = None,
+    expected: list[str] | tuple[str, ...] | None = None,
     timeout: float = DEFAULT_TIMEOUT,
     wrapper: list[str] | None = None,
 ) -> PipelineRun:
@@ -460,9 +634,11 @@ def run_pipeline(
 
     `jobs` limits the run to those jobs and what they need; `variables` are CI/CD variables of the
     project; `prepare(workdir, registry)` edits the project before its commit; `host` is YAML
-    appended to the text (what makes a job fragment a pipeline); `wrapper` prefixes the command
-    (e.g. strace). Raises PipelineError (message
-    starting with file:line) when the pipeline cannot even be read.
+    appended to the text (what makes a job fragment a pipeline); `branch` is the branch the pipeline
+    runs for, and `change(workdir)` edits the project in a second commit, the one the pipeline runs
+    (what `rules:changes` sees); `expected` names the jobs the rules must run (no others, and none is
+    a failure for being left out); `wrapper` prefixes the command (e.g. strace). Raises
+    PipelineError (message starting with file:line) when the pipeline cannot even be read.
     """
     if isinstance(example_or_path, Example):
         example = example_or_path
@@ -473,6 +649,8 @@ def run_pipeline(
             return example.where(line - 1) if line <= n_source else f"{example.where(0)} (host pipeline)"
 
         markers = example.markers
+        origin = Path(example.origin)
+        base = ROOT / (origin.parent if origin.parts[0] == "snippets" else Path("snippets") / origin.stem)
     else:
         path = Path(example_or_path)
         text = path.read_text()
@@ -482,6 +660,7 @@ def run_pipeline(
             return f"{shown}:{line}"
 
         markers = {}
+        base = path.parent
     if host:
         text = text.rstrip("\n") + "\n\n" + host
     try:
@@ -491,18 +670,19 @@ def run_pipeline(
     if not isinstance(config, Map):
         raise PipelineError(f"{where(1)}: a pipeline is a YAML mapping")
     job_lines = jobs_of(config)
-    if not job_lines:
+    if not job_lines and "include" not in config:
         raise PipelineError(f"{where(1)}: no job to run (a fragment needs a host pipeline from its effect)")
     lines = script_lines(config)
     _mark_not_runnable(config, lines)
     run_text = _replace_not_runnable(text, config)
+    files = included_files(config, base, where)
 
     tools = ensure_tools()
     repo, n = sandbox.root / "work" / "project", 1
     while repo.exists():  # a second run in the same sandbox gets its own project
         n += 1
         repo = sandbox.root / "work" / f"project-{n}"
-    _make_repo(repo, sandbox, registry, run_text, tag, prepare)
+    _make_repo(repo, sandbox, registry, run_text, tag, prepare, files, branch, change)
 
     values = predefined_variables(registry, tag)
     for name in markers.get("variables", "").split():
@@ -525,7 +705,9 @@ def run_pipeline(
     ]
     for name, value in values.items():
         argv += ["--variable", f"{name}={value}"]
-    if tag:
+    if tag or values.get("CI_PIPELINE_SOURCE") == "merge_request_event":
+        # "Not available in merge request pipelines or tag pipelines"
+        # (https://docs.gitlab.com/ci/variables/predefined_variables/).
         argv += ["--unset-variable", "CI_COMMIT_BRANCH"]
     for name in _manual_jobs(config):
         argv += ["--manual", name]
@@ -540,6 +722,10 @@ def run_pipeline(
         hook.write_text(_image_python_hook(sandbox, pythons))
         env["BASH_ENV"] = str(hook)
     (sandbox.root / "gitlab-ci-local-home").mkdir(exist_ok=True)
+    if files:  # jobs from included files, named after their inputs, count at the include line
+        first_include = min(line for _, _, line in _include_items(config))
+        for name in _listed_jobs(argv, env, repo, where(first_include)):
+            job_lines.setdefault(name, first_include)
     start = time.monotonic()
     proc = subprocess.Popen(
         argv,
@@ -575,6 +761,7 @@ def run_pipeline(
         job_lines=job_lines,
         duration=duration,
         timed_out=timed_out,
+        expected=tuple(expected) if expected is not None else None,
     )
     if jobs:  # jobs left out on purpose are not failures
         run.jobs = {
@@ -583,6 +770,18 @@ def run_pipeline(
             if j.status != "not run" or any(_instance_of(n, w) for w in jobs)
         }
     return run
+
+
+def _listed_jobs(argv: list[str], env: dict[str, str], repo: Path, at: str) -> list[str]:
+    """Every job of the pipeline after includes, as gitlab-ci-local lists it (when: never too)."""
+    result = subprocess.run(
+        [*argv, "--list-json"], cwd=repo, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    start = result.stdout.find("[")
+    if result.returncode != 0 or start < 0:
+        output = _tail(result.stdout + result.stderr, 25)
+        raise PipelineError(f"{at}: gitlab-ci-local could not read the included files:\n{output}")
+    return [job["name"] for job in json.loads(result.stdout[start:])]
 
 
 def _kill_group(proc: subprocess.Popen) -> None:

@@ -5,14 +5,18 @@ Node 22), so the npm package `node@22` provides the Node that runs it. Both are 
 machine's npm once, under a file lock so that parallel pytest workers wait for one install, and
 are reused afterwards. npm's cache and logs go to `.tools/npm-cache`.
 
-Two patches are applied to a copy of gitlab-ci-local (`dist/index.patched-<hash>.js`), each fixing a
-place where its shell executor departs from GitLab:
+Three patches are applied to a copy of gitlab-ci-local (`dist/index.patched-<hash>.js`), each fixing
+a place where it departs from GitLab:
 - with `--shell-isolation` it re-copies the project into the job's directory before
   `after_script`, deleting what `script` made (a `.venv`, the uv cache); GitLab runs `after_script`
   in the same working directory as `script` (docs.gitlab.com/ci/yaml/#after_script);
 - for a job that names an `image:` it sets CI_PROJECT_DIR and CI_BUILDS_DIR to `/builds/...` even
   when `--force-shell-executor` runs the job natively in another directory: a job writing to
-  `$CI_PROJECT_DIR` would write outside the sandbox. CI_PROJECT_DIR is where the job runs.
+  `$CI_PROJECT_DIR` would write outside the sandbox. CI_PROJECT_DIR is where the job runs;
+- it evaluates `workflow:rules` only for their `variables`, and runs the jobs even when the rules
+  create no pipeline (a `when: never` rule or no rule matches); GitLab then creates no pipeline and
+  no job runs (docs.gitlab.com/ci/yaml/workflow/: "The workflow keyword is evaluated before jobs").
+  The patched copy prints NO_PIPELINE and drops every job.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ class ToolError(RuntimeError):
     """A tool could not be installed or found; the message says what to do."""
 
 
+# What the patched gitlab-ci-local prints when workflow:rules create no pipeline.
+NO_PIPELINE = "workflow:rules created no pipeline"
+
 # (original, patched) pairs of gitlab-ci-local 4.75.1's dist/index.js; see the module docstring.
 PATCHES = [
     (  # execScripts(scripts, variables, message): message is non-empty only for after_script.
@@ -48,6 +55,11 @@ PATCHES = [
     (  # _predefinedVariables: t is this.argv.
         'if(this.jobData.image)s="/builds"',
         'if(this.jobData.image&&!t.forceShellExecutor)s="/builds"',
+    ),
+    (  # Parser.init: y is the merged configuration, n the output streams, P the workflow's result.
+        'P=I.getRulesResult({argv:e,cwd:t,rules:S,variables:O},a,"on_success");',
+        'P=I.getRulesResult({argv:e,cwd:t,rules:S,variables:O},a,"on_success");'
+        f'if(P.when==="never"){{n.stdout("{NO_PIPELINE}\\n");I.forEachRealJob(y,J=>delete y[J])}}',
     ),
 ]
 

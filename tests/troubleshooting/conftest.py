@@ -1,0 +1,27 @@
+"""Collect the entry modules (`eNN_tMM_<what>.py`), whose names follow the page, not `test_*.py`."""
+
+from __future__ import annotations
+
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+from troubleshooting import ENTRY_MODULE
+
+# pytest rewrites asserts (for its detailed failure messages) only in modules it knows as tests.
+pytest.register_assert_rewrite(
+    *(
+        f"troubleshooting.{info.name}"
+        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
+        if info.name != "conftest"
+    )
+)
+
+
+def pytest_collect_file(file_path, parent):
+    # A file named on the command line is collected by pytest itself.
+    is_entry = file_path.suffix == ".py" and ENTRY_MODULE.fullmatch(file_path.stem)
+    if is_entry and not parent.session.isinitpath(file_path):
+        return pytest.Module.from_parent(parent, path=file_path)
+    return None
