@@ -35,7 +35,7 @@ def sandbox(tmp_path, python_templates) -> Sandbox:
 def registry(tmp_path, sandbox) -> Registry:
     """A GitLab-style PyPI registry on a free loopback port, with empty storage; stopped afterwards.
 
-    Its stand-in for pypi.org (where it forwards unknown names) is the sandbox's proxy from now on.
+    Its stand-in for pypi.org (harness/pypi.py) is the sandbox's proxy from now on.
     """
     with start_registry(tmp_path / "registry") as reg:
         sandbox.env.update(reg.pypi.env)

@@ -6,10 +6,13 @@ apps, one per project, each mounted under its GitLab prefix:
     POST /api/v4/projects/<id>/packages/pypi                 upload (uv publish)
     GET  /api/v4/projects/<id>/packages/pypi/simple/<name>/  project index
     GET  /api/v4/groups/<id>/-/packages/pypi/simple/<name>/  group index (every project of the group)
+    GET  /public/simple/<name>/                              "PyPI": where unknown names go to
 
-Names a project or group does not have are forwarded to pypi.org, as GitLab does; "pypi.org" is the
-stand-in of harness/pypi.py (reached through the job's proxy variables), serving the wheelhouse and
-the files a test adds with `add_public_package`.
+"PyPI" holds the wheelhouse (harness/wheelhouse.py) and the files a test adds with
+`add_public_package`. Jobs reach it two ways: by pypi.org's own URLs through the HTTPS stand-in of
+harness/pypi.py (`registry.pypi`, which their proxy variables point at), and under `/public/simple`
+here, which is also where project and group indexes forward the names they do not have (as GitLab
+forwards them to pypi.org) and what an example can name as its PyPI mirror.
 
 A thin WSGI layer in front adds what GitLab does and pypiserver does not; each rule cites the GitLab
 documentation it follows. The server runs in a thread of the test process on a free loopback port
@@ -36,7 +39,7 @@ import pypiserver
 from pypiserver.config import Config
 
 from .pypi import PyPI, start_pypi
-from .wheelhouse import ensure_wheelhouse
+from .wheelhouse import FILES, ensure_wheelhouse
 
 JOB_TOKEN_USER = "gitlab-ci-token"
 PROJECT_ID = "42"
@@ -45,6 +48,7 @@ GROUP_ID = "7"
 # A project that exists but that the job token may not access (it is not on the token's allowlist).
 OTHER_PROJECT_ID = "43"
 
+PUBLIC_PREFIX = "/public"
 PROJECT_RE = re.compile(r"^/api/v4/projects/(?P<id>.+?)/packages/pypi(?P<rest>/.*)?$")
 GROUP_RE = re.compile(r"^/api/v4/groups/(?P<id>.+?)/-/packages/pypi(?P<rest>/.*)?$")
 # What GitLab serves under a project's or group's .../packages/pypi: the simple index and its files
@@ -112,6 +116,8 @@ class _GitLabLayer:
 
     def route(self, environ, start_response, method, path):
         reg = self.registry
+        if path == PUBLIC_PREFIX or path.startswith(PUBLIC_PREFIX + "/"):
+            return self.mount(reg._public_app, PUBLIC_PREFIX, environ, start_response)
         if m := PROJECT_RE.match(path):
             pid = reg._resolve_project(m["id"])
             # GitLab's REST API answers 404 when a resource cannot be found or the caller may not
@@ -230,10 +236,11 @@ class Registry:
     group_id: str = GROUP_ID
     other_project_id: str = OTHER_PROJECT_ID
     job_token_user: str = JOB_TOKEN_USER
-    pypi: PyPI | None = None  # where unknown names are forwarded to
+    pypi: PyPI | None = None  # pypi.org's stand-in, serving what /public/simple serves
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, status)
     _projects: dict[str, _Project] = field(default_factory=dict, repr=False)
     _groups: dict[str, object] = field(default_factory=dict, repr=False)
+    _public_app: object = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
@@ -249,7 +256,7 @@ class Registry:
 
     @property
     def public_index_url(self) -> str:
-        return "https://pypi.org/simple"
+        return f"{self.url}{PUBLIC_PREFIX}/simple"
 
     def upload_url(self, pid: str | None = None) -> str:
         return f"{self.api_v4}/projects/{pid or self.project_id}/packages/pypi"
@@ -271,16 +278,14 @@ class Registry:
         if created.returncode:
             return created
         url = self.authenticated(index or self.index_url())
-        return sandbox.run(
-            ["uv", "pip", "install", "--python", str(venv), "--default-index", url, *packages], env=self.pypi.env
-        )
+        return sandbox.run(["uv", "pip", "install", "--python", str(venv), "--default-index", url, *packages])
 
     def files(self, pid: str | None = None) -> list[str]:
         """Distribution files stored for a project, sorted."""
         return sorted(p.name for p in self._projects[pid or self.project_id].storage.iterdir() if p.is_file())
 
     def add_public_package(self, path: Path | str) -> None:
-        """Put a distribution file on "pypi.org", where unknown names are forwarded to."""
+        """Put a distribution file on "PyPI", where unknown names are forwarded to."""
         self.pypi.add(path)
 
     def add_package(self, path: Path | str, pid: str | None = None) -> None:
@@ -305,8 +310,8 @@ def start_registry(root: Path) -> Iterator[Registry]:
     registry = Registry(root=root, port=server.server_port, job_token=f"glcbt-{secrets.token_hex(16)}")
     # "package requests that cannot be found in the GitLab registry are automatically forwarded to
     # pypi.org" (docs.gitlab.com/user/packages/pypi_repository, "Package request forwarding security
-    # notice"): GitLab redirects the request to pypi.org/simple/<name>/ (gitlab-org/gitlab!67962,
-    # "Add PyPI package requests forward"), where the loopback stand-in for pypi.org answers.
+    # notice"): GitLab redirects the request (gitlab-org/gitlab!67962, "Add PyPI package requests
+    # forward"); here to the public index of this server, which serves what pypi.org's stand-in does.
     fallback = registry.public_index_url
     for pid, has_access in ((registry.project_id, True), (registry.other_project_id, False)):
         storage = root / "projects" / pid
@@ -325,6 +330,7 @@ def start_registry(root: Path) -> Iterator[Registry]:
     thread.start()
     try:
         with start_pypi(root / "pypi", ensure_wheelhouse()) as registry.pypi:
+            registry._public_app = _pypiserver([registry.pypi.extra, FILES], None)
             yield registry
     finally:
         server.shutdown()

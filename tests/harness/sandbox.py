@@ -226,10 +226,10 @@ def make_sandbox(root: Path, templates: Path) -> Sandbox:
         "UV_NO_PROGRESS": "1",
         "UV_HTTP_RETRIES": "0",
         "NO_COLOR": "1",
-        # pypi.org (uv's and pip's default index, where a registry forwards unknown names) and every
-        # other host only through a proxy on the closed port, unless a run names the registry's
-        # stand-in for PyPI (harness/pypi.py). uv's default index stays pypi.org, so that a lockfile
-        # from PyPI is up to date (another default index would make uv resolve it again).
+        # pypi.org (uv's and pip's default index) and every other host only through a proxy on the
+        # closed port, unless a run names the registry's stand-in for PyPI (harness/pypi.py). uv's
+        # default index stays pypi.org, so that a lockfile from PyPI is up to date (another default
+        # index would make uv resolve it again).
         **{name: CLOSED_PROXY for name in PROXY_VARIABLES},
         "NO_PROXY": LOOPBACK,
         "no_proxy": LOOPBACK,
