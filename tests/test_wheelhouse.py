@@ -2,7 +2,7 @@
 
 tests/wheelhouse/uv.lock is the one list of files the stand-in for pypi.org serves (harness/pypi.py).
 A lockfile that a pipeline installs with `--locked` (the sample project's, and this repository's
-`site` group for the `pages` job) must find there each file it needs on Linux x86_64 with CPython
+default groups for the `pages` job) must find there each file it needs on Linux x86_64 with CPython
 3.11-3.13; otherwise that pipeline fails on a 404 from "files.pythonhosted.org".
 """
 
@@ -16,10 +16,10 @@ from harness.collect import ROOT
 from harness.wheelhouse import LOCK, PYPI_SIMPLE, PYTHONS, _installable, locked_dists
 from packaging.markers import Marker
 
-# (lockfile, the dependency group whose packages pipelines install; None: every package)
+# (lockfile, the dependency groups whose packages pipelines install; None: every package)
 LOCKFILES = [
     (ROOT / "tests" / "fixtures" / "sample-project" / "uv.lock", None),
-    (ROOT / "uv.lock", "site"),
+    (ROOT / "uv.lock", tuple(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["default-groups"])),
 ]
 ENVIRONMENTS = [
     {
@@ -46,14 +46,15 @@ def _applies(dependency: dict) -> bool:
     return marker is None or any(Marker(marker).evaluate(env) for env in ENVIRONMENTS)
 
 
-def needed(lock: Path, group: str | None) -> list[tuple[str, str, str]]:
-    """(name, version, file URL) of each PyPI file a Linux x86_64 install of `lock` (or `group`) uses."""
+def needed(lock: Path, groups: tuple[str, ...] | None) -> list[tuple[str, str, str]]:
+    """(name, version, file URL) of each PyPI file a Linux x86_64 install of `lock` (or of its
+    `groups`) uses."""
     packages = {p["name"]: p for p in tomllib.loads(lock.read_text())["package"]}
-    if group is None:
+    if groups is None:
         wanted = set(packages)
     else:
-        root = next(p for p in packages.values() if group in p.get("dev-dependencies", {}))
-        todo = [d["name"] for d in root["dev-dependencies"][group] if _applies(d)]
+        root = next(p for p in packages.values() if set(groups) <= set(p.get("dev-dependencies", {})))
+        todo = [d["name"] for g in groups for d in root["dev-dependencies"][g] if _applies(d)]
         wanted = set()
         while todo:
             name = todo.pop()
@@ -71,10 +72,10 @@ def needed(lock: Path, group: str | None) -> list[tuple[str, str, str]]:
     return found
 
 
-@pytest.mark.parametrize(("lock", "group"), LOCKFILES, ids=[str(p.relative_to(ROOT)) for p, _ in LOCKFILES])
-def test_the_wheelhouse_holds_what_a_locked_install_needs(lock, group):
+@pytest.mark.parametrize(("lock", "groups"), LOCKFILES, ids=[str(p.relative_to(ROOT)) for p, _ in LOCKFILES])
+def test_the_wheelhouse_holds_what_a_locked_install_needs(lock, groups):
     served = {d.url for d in locked_dists()}
-    files = needed(lock, group)
+    files = needed(lock, groups)
     assert files, f"{lock.relative_to(ROOT)}: no PyPI file found to check"
     missing = [f"{name} {version} ({url.rsplit('/', 1)[1]})" for name, version, url in files if url not in served]
     assert not missing, (

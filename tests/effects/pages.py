@@ -58,4 +58,6 @@ def the_site_is_the_pages_artifact(run):
         built = public / ("index.html" if page == "index.md" else page.removesuffix(".md") + "/index.html")
         assert built.is_file(), f"{page} was not built into {built.relative_to(artifacts)}"
     shown = (public / "pages" / "index.html").read_text()
-    assert "--only-group site mkdocs build" in shown, "the Pages page does not show this pipeline"
+    assert "uv run --locked mkdocs build --strict --site-dir public" in shown, (
+        "the Pages page does not show this pipeline"
+    )

@@ -5,11 +5,12 @@ files.pythonhosted.org URLs and `uv sync --locked`, `uvx ruff@<version>`, tox-uv
 pip. Every proxy variable of the job points at this server (an HTTP proxy on a free loopback port):
 
 - `CONNECT pypi.org:443` and `CONNECT files.pythonhosted.org:443` are answered by a TLS server with a
-  certificate for both names from a throwaway CA (trustme, one per test process). The job trusts
-  that CA through SSL_CERT_FILE (uv, OpenSSL, pip's truststore), REQUESTS_CA_BUNDLE and PIP_CERT,
-  and through SSL_CERT_DIR, which uv reads in addition to SSL_CERT_FILE: a job that points
-  SSL_CERT_FILE at the image's public roots plus its GitLab's CA still trusts "pypi.org", as it would
-  trust the real one through those public roots.
+  certificate for both names from a throwaway CA (trustme, one per test process). Processes trust
+  that CA through SSL_CERT_DIR (uv reads it in addition to any SSL_CERT_FILE), PIP_CERT (pip) and
+  REQUESTS_CA_BUNDLE (requests): `env`. Jobs also get SSL_CERT_FILE (`job_env`), the one of these
+  that tox passes on to the environments it creates. A job that points SSL_CERT_FILE at the image's
+  public roots plus its GitLab's CA still trusts "pypi.org" through SSL_CERT_DIR, as it would trust
+  the real one through those public roots.
 - Every other destination is refused with 403: nothing is forwarded, nothing leaves loopback.
 
 Behind the TLS server, pypi.org serves the simple index (PEP 503 HTML, `#sha256=` on each link) of
@@ -82,13 +83,14 @@ class PyPI:
             **{name: self.proxy_url for name in PROXY_VARIABLES},
             "NO_PROXY": LOOPBACK,
             "no_proxy": LOOPBACK,
-            # uv (rustls, and any non-empty SSL_CERT_FILE replaces its roots), OpenSSL (Python's ssl,
-            # git, curl), pip (its truststore reads OpenSSL's default paths; --cert), requests.
-            "SSL_CERT_FILE": ca,
             "SSL_CERT_DIR": str(self.ca_file.parent),
             "PIP_CERT": ca,
             "REQUESTS_CA_BUNDLE": ca,
         }
+
+    @property
+    def job_env(self) -> dict[str, str]:
+        return {**self.env, "SSL_CERT_FILE": str(self.ca_file)}
 
     def add(self, path: Path | str) -> None:
         """Put a distribution file on "PyPI" (next to the wheelhouse)."""

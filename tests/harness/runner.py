@@ -715,7 +715,7 @@ def run_pipeline(
         argv += ["--needs", *jobs]
     # Nothing leaves loopback: every proxy variable points at the registry's stand-in for pypi.org,
     # which serves the wheelhouse and refuses every other host (no DNS lookup happens).
-    env = {**sandbox.env, **registry.pypi.env}
+    env = {**sandbox.env, **registry.pypi.job_env}
     pythons = image_pythons(config)
     if pythons:
         hook = repo.with_name(repo.name + "-image-python.sh")

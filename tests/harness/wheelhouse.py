@@ -111,15 +111,24 @@ def _missing(dists: list[Dist]) -> list[Dist]:
     return [d for d in dists if not (d.path.is_file() and d.path.stat().st_size == d.size)]
 
 
+def _stale(dists: list[Dist]) -> list[Path]:
+    """Files of an earlier lock: the wheelhouse serves what the lock names and nothing else."""
+    names = {d.filename for d in dists}
+    return [p for p in FILES.iterdir() if p.name not in names] if FILES.is_dir() else []
+
+
 def ensure_wheelhouse(progress=None) -> list[Dist]:
-    """Fetch the files that are missing (once, under a lock) and return the wheelhouse's files."""
+    """Fetch the files that are missing and drop stale ones (once, under a lock); return the
+    wheelhouse's files."""
     progress = progress or (lambda line: print(line, file=sys.stderr, flush=True))
     dists = locked_dists()
-    if not _missing(dists):
+    if not _missing(dists) and not _stale(dists):
         return dists
     FILES.mkdir(parents=True, exist_ok=True)
     with open(TOOLS / ".wheelhouse.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another worker may be fetching: wait for it
+        for path in _stale(dists):
+            path.unlink()
         missing = _missing(dists)
         if missing:
             size = sum(d.size for d in missing) / 1e6
