@@ -35,11 +35,15 @@ def sandbox(tmp_path, python_templates) -> Sandbox:
 
 
 @pytest.fixture
-def registry(tmp_path) -> Registry:
-    """A GitLab-style PyPI registry on a free loopback port, with empty storage; stopped afterwards."""
+def registry(tmp_path, sandbox) -> Registry:
+    """A GitLab-style PyPI registry on a free loopback port, with empty storage; stopped afterwards.
+
+    Its stand-in for pypi.org (harness/pypi.py) is the sandbox's proxy from now on.
+    """
     from harness.registry import start_registry
 
     with start_registry(tmp_path / "registry") as reg:
+        sandbox.env.update(reg.pypi.env)
         yield reg
 
 
@@ -55,8 +59,10 @@ def gitlab_ci_local() -> Tools:
 
 
 def pytest_sessionstart(session):
-    """Install gitlab-ci-local and Node 22 once, before any worker starts, with a visible line."""
+    """Install gitlab-ci-local and Node 22 and fetch the wheelhouse once, before any worker starts,
+    with a visible line."""
     from harness.tools import ToolError, ensure_tools
+    from harness.wheelhouse import ensure_wheelhouse
 
     if hasattr(session.config, "workerinput"):
         return
@@ -66,6 +72,10 @@ def pytest_sessionstart(session):
         ensure_tools(progress=write)
     except ToolError as exc:  # the tests that run pipelines fail with this message
         write(f"gitlab-ci-local is not available: {exc}")
+    try:
+        ensure_wheelhouse(progress=write)
+    except (ToolError, OSError) as exc:  # the tests that start a registry fail with this message
+        write(f"the wheelhouse is not available: {exc}")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -96,16 +96,19 @@ def test_a_pipeline_connects_only_to_loopback_and_writes_only_in_its_sandbox(san
     assert outside_writes(lines, sandbox.root) == []
 
 
-def test_a_request_for_the_public_index_fails_fast_on_loopback(sandbox, registry, strace):
+def test_pypi_is_the_wheelhouse_on_loopback_and_other_hosts_are_refused(sandbox, registry, strace):
     start = time.monotonic()
     run, lines = traced_run("public-index", sandbox, registry, strace)
-    assert time.monotonic() - start < 20
-    assert run.jobs["install"].status == "failed"
-    log = run.jobs["install"].log
-    assert "Connection refused" in log, log
-    assert "pypi.org" in log
+    assert time.monotonic() - start < 30
+    assert run.jobs["pypi"].status == "passed", run.failure()
+    assert "+ pytest==" in run.jobs["pypi"].log
+    assert ("files.pythonhosted.org", "CONNECT", "files.pythonhosted.org:443", "200") in registry.pypi.requests
+    refused = run.jobs["other-host"]
+    assert refused.status == "failed"
+    assert "tunnel error: unsuccessful" in refused.log and "example.org" in refused.log, refused.log
+    assert ("example.org", "CONNECT", "example.org:443", "403") in registry.pypi.requests
     assert outside_connects(lines) == []
-    assert any("htons(9)" in line for line in lines), "the request went to the closed loopback proxy"
+    assert any(f"htons({registry.pypi.port})" in line for line in lines), "no request went to the proxy"
 
 
 def test_system_python_is_the_sandbox_copy(sandbox, registry):

@@ -200,3 +200,32 @@ def test_each_registry_has_its_own_token(tmp_path):
     with start_registry(tmp_path / "a") as a, start_registry(tmp_path / "b") as b:
         assert a.job_token != b.job_token and a.port != b.port
         assert get(b.index_url() + "/", auth=token(a))[0] == 401
+
+
+def test_forwarded_names_come_from_the_wheelhouse_and_unknown_ones_are_not_found(sandbox, registry):
+    """"PyPI" behind the forward holds the wheelhouse: what it locks installs (hashes checked), and
+    a name it lacks is not found there either."""
+    result = registry.install_fresh(sandbox, sandbox.root / "venv", "iniconfig")
+    assert result.returncode == 0, result.stderr
+    assert "+ iniconfig==" in result.stderr
+    assert ("GET", "/public/simple/iniconfig/", "200") in registry.requests
+    missing = registry.install_fresh(sandbox, sandbox.root / "venv-2", "not-in-the-wheelhouse")
+    assert missing.returncode != 0
+    assert "not found in the package registry" in missing.stderr, missing.stderr
+
+
+def test_pypi_org_is_the_same_pypi_through_the_proxy(sandbox, registry, public_dist):
+    """pypi.org's own URLs (through the stand-in the sandbox's proxy variables point at) serve the
+    wheelhouse and the files added to "PyPI"; another host is refused."""
+    registry.add_public_package(public_dist)
+    venv = sandbox.root / "venv"
+    assert sandbox.run(["uv", "venv", str(venv)]).returncode == 0
+    for name in ("iniconfig", "public-helper"):
+        install = ["uv", "pip", "install", "--python", str(venv), "--index-url", "https://pypi.org/simple", name]
+        result = sandbox.run(install)
+        assert result.returncode == 0, result.stderr
+    assert ("pypi.org", "GET", "/simple/public-helper/", "200") in registry.pypi.requests
+    other = sandbox.run(
+        ["uv", "pip", "install", "--python", str(venv), "--index-url", "https://example.org/simple", "six"]
+    )
+    assert other.returncode != 0 and "tunnel error" in other.stderr, other.stderr

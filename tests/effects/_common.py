@@ -11,6 +11,9 @@ import sys
 import zipfile
 from pathlib import Path
 
+from harness.pypi import start_pypi
+from harness.wheelhouse import ensure_wheelhouse
+
 ROOT = Path(__file__).resolve().parents[2]
 
 SAMPLE_FILES = [
@@ -91,12 +94,19 @@ def run_uv(args: list[str], cwd: Path, scratch: Path, env: dict[str, str]) -> su
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_PROGRESS": "1",
         "UV_HTTP_RETRIES": "0",
-        "UV_DEFAULT_INDEX": "http://127.0.0.1:9/simple",
     }
     uv = Path(sys.executable).with_name("uv")
-    return subprocess.run(
-        [str(uv), *args], cwd=cwd, env={**base, **env}, text=True, capture_output=True, timeout=60, check=False
-    )
+    # PyPI (for the sample project's dev group) is the wheelhouse, as in the pipelines.
+    with start_pypi(scratch / "pypi", ensure_wheelhouse()) as pypi:
+        return subprocess.run(
+            [str(uv), *args],
+            cwd=cwd,
+            env={**base, **pypi.env, **env},
+            text=True,
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
 
 
 def cache_keys(run) -> set[str]:

@@ -43,7 +43,7 @@ from pathlib import Path
 from . import secrets, shell
 from .collect import Example
 from .kinds import DOCKERFILE_LANGS as LANGUAGES
-from .runner import CLOSED_PROXY
+from .sandbox import CLOSED_PROXY
 
 HADOLINT = Path(sys.executable).with_name("hadolint")
 DEFAULT_SHELL = ("#!/bin/sh",)

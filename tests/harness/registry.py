@@ -6,7 +6,13 @@ apps, one per project, each mounted under its GitLab prefix:
     POST /api/v4/projects/<id>/packages/pypi                 upload (uv publish)
     GET  /api/v4/projects/<id>/packages/pypi/simple/<name>/  project index
     GET  /api/v4/groups/<id>/-/packages/pypi/simple/<name>/  group index (every project of the group)
-    GET  /public/simple/<name>/                              the "public" index unknown names go to
+    GET  /public/simple/<name>/                              "PyPI": where unknown names go to
+
+"PyPI" holds the wheelhouse (harness/wheelhouse.py) and the files a test adds with
+`add_public_package`. Jobs reach it two ways: by pypi.org's own URLs through the HTTPS stand-in of
+harness/pypi.py (`registry.pypi`, which their proxy variables point at), and under `/public/simple`
+here, which is also where project and group indexes forward the names they do not have (as GitLab
+forwards them to pypi.org) and what an example can name as its PyPI mirror.
 
 A thin WSGI layer in front adds what GitLab does and pypiserver does not; each rule cites the GitLab
 documentation it follows. The server runs in a thread of the test process on a free loopback port
@@ -32,6 +38,9 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pypiserver
 from pypiserver.config import Config
 
+from .pypi import PyPI, start_pypi
+from .wheelhouse import FILES, ensure_wheelhouse
+
 JOB_TOKEN_USER = "gitlab-ci-token"
 PROJECT_ID = "42"
 PROJECT_PATH = "group/demo"  # what CI_PROJECT_PATH is; GitLab accepts it URL-encoded in place of the id
@@ -39,9 +48,9 @@ GROUP_ID = "7"
 # A project that exists but that the job token may not access (it is not on the token's allowlist).
 OTHER_PROJECT_ID = "43"
 
+PUBLIC_PREFIX = "/public"
 PROJECT_RE = re.compile(r"^/api/v4/projects/(?P<id>.+?)/packages/pypi(?P<rest>/.*)?$")
 GROUP_RE = re.compile(r"^/api/v4/groups/(?P<id>.+?)/-/packages/pypi(?P<rest>/.*)?$")
-PUBLIC_PREFIX = "/public"
 # What GitLab serves under a project's or group's .../packages/pypi: the simple index and its files
 # (docs.gitlab.com/api/packages/pypi). pypiserver also answers other paths (for example it redirects
 # `/<name>/` to `/simple/<name>/`), which would hide an index URL missing its `/simple`.
@@ -227,6 +236,7 @@ class Registry:
     group_id: str = GROUP_ID
     other_project_id: str = OTHER_PROJECT_ID
     job_token_user: str = JOB_TOKEN_USER
+    pypi: PyPI | None = None  # pypi.org's stand-in, serving what /public/simple serves
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # (method, path, status)
     _projects: dict[str, _Project] = field(default_factory=dict, repr=False)
     _groups: dict[str, object] = field(default_factory=dict, repr=False)
@@ -274,12 +284,9 @@ class Registry:
         """Distribution files stored for a project, sorted."""
         return sorted(p.name for p in self._projects[pid or self.project_id].storage.iterdir() if p.is_file())
 
-    def public_files(self) -> list[str]:
-        return sorted(p.name for p in (self.root / "public").iterdir() if p.is_file())
-
     def add_public_package(self, path: Path | str) -> None:
-        """Put a distribution file on the public index that unknown names are forwarded to."""
-        shutil.copy2(path, self.root / "public" / Path(path).name)
+        """Put a distribution file on "PyPI", where unknown names are forwarded to."""
+        self.pypi.add(path)
 
     def add_package(self, path: Path | str, pid: str | None = None) -> None:
         """Store a distribution file in a project as if it had been published before."""
@@ -298,13 +305,13 @@ class Registry:
 @contextlib.contextmanager
 def start_registry(root: Path) -> Iterator[Registry]:
     """Start a registry storing its files under `root`; stop it on exit."""
-    for d in ("projects", "public"):
-        (root / d).mkdir(parents=True, exist_ok=True)
+    (root / "projects").mkdir(parents=True, exist_ok=True)
     server = make_server("127.0.0.1", 0, lambda e, s: app(e, s), server_class=_Server, handler_class=_Handler)
     registry = Registry(root=root, port=server.server_port, job_token=f"glcbt-{secrets.token_hex(16)}")
     # "package requests that cannot be found in the GitLab registry are automatically forwarded to
     # pypi.org" (docs.gitlab.com/user/packages/pypi_repository, "Package request forwarding security
-    # notice"): the public index of this server stands in for pypi.org; the request is redirected.
+    # notice"): GitLab redirects the request (gitlab-org/gitlab!67962, "Add PyPI package requests
+    # forward"); here to the public index of this server, which serves what pypi.org's stand-in does.
     fallback = registry.public_index_url
     for pid, has_access in ((registry.project_id, True), (registry.other_project_id, False)):
         storage = root / "projects" / pid
@@ -318,12 +325,13 @@ def start_registry(root: Path) -> Iterator[Registry]:
         p.storage for p in registry._projects.values() if p.group == registry.group_id and p.token_has_access
     ]
     registry._groups[registry.group_id] = _pypiserver(members, fallback)
-    registry._public_app = _pypiserver([root / "public"], None)
     app = _GitLabLayer(registry)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield registry
+        with start_pypi(root / "pypi", ensure_wheelhouse()) as registry.pypi:
+            registry._public_app = _pypiserver([registry.pypi.extra, FILES], None)
+            yield registry
     finally:
         server.shutdown()
         server.server_close()

@@ -12,8 +12,9 @@ as in a test matrix) finds that version first on PATH as `python3` and `python` 
 Predefined variables point at the local registry (CI_API_V4_URL, CI_PROJECT_ID, CI_JOB_TOKEN,
 CI_SERVER_*); a `tag` makes a tag pipeline (CI_COMMIT_TAG); `branch` and `change` make the pipeline's
 commit one on top of the default branch (what a push or a merge request brings); the variables of a
-merge request pipeline make one (merge_request_variables). Every proxy variable points at a closed
-loopback port, so a job that reaches for the internet fails at once without a DNS lookup.
+merge request pipeline make one (merge_request_variables). Every proxy variable points at the
+registry's stand-in for pypi.org (harness/pypi.py): jobs install third-party packages from PyPI by its
+real URLs and get the wheelhouse; any other host is refused at once, without a DNS lookup.
 
 Files the pipeline includes from its own project (`include: local`, and components of the project
 itself) are copied into the repository from the example's directory (see included_files).
@@ -42,12 +43,11 @@ from pathlib import Path, PurePosixPath
 from .collect import ROOT, Example
 from .gitlab import GLOBAL_KEYWORDS, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
 from .registry import PROJECT_PATH, Registry
-from .sandbox import CLOSED_INDEX, GUIDE_PYTHONS, Sandbox
+from .sandbox import GUIDE_PYTHONS, Sandbox
 from .tools import NO_PIPELINE, ensure_tools
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
 SCRIPT_KEYS = ("before_script", "script", "after_script")
-CLOSED_PROXY = CLOSED_INDEX.removesuffix("/simple")
 DEFAULT_TIMEOUT = 90.0
 UV_PIN = importlib.metadata.version("uv")  # the uv on the sandbox's PATH (pinned in pyproject.toml)
 
@@ -592,8 +592,9 @@ def _results(repo: Path, stdout: str, config_jobs: list[str]) -> dict[str, JobRe
     """Result per job that ran (each `parallel:` instance by its own name); "not run" for the rest."""
     status = {}
     for line in stdout.splitlines():
-        # " PASS  job", " FAIL  job", and for allow_failure " WARN  job  pre_script" (the phase follows).
-        m = re.match(r"^\s?(PASS|FAIL|WARN)\s+(.+?)(?:\s{2,}\w+)?\s*$", line)
+        # " PASS  job", " FAIL  job", and for allow_failure " WARN  job  pre_script" (the phase follows);
+        # a job with `coverage:` gets its figure after the name (" PASS  test 88% coverage").
+        m = re.match(r"^\s?(PASS|FAIL|WARN)\s+(.+?)(?: [\d.]+% coverage)?(?:\s{2,}\w+)?\s*$", line)
         if m and any(_instance_of(m[2], job) for job in config_jobs):
             status[m[2]] = {"PASS": "passed", "FAIL": "failed", "WARN": "warned"}[m[1]]
     names = [n for job in config_jobs for n in ([i for i in status if _instance_of(i, job)] or [job])]
@@ -710,19 +711,9 @@ def run_pipeline(
         argv += ["--manual", name]
     if jobs:
         argv += ["--needs", *jobs]
-    # GitLab sets no UV_DEFAULT_INDEX; with it, uv would prefer it over an example's --index-url.
-    # The public index stays out of reach through the proxy variables below.
-    base = {k: v for k, v in sandbox.env.items() if k not in ("UV_DEFAULT_INDEX", "PIP_INDEX_URL")}
-    env = {
-        **base,
-        # Nothing leaves loopback: any proxied request goes to a closed port (no DNS lookup happens).
-        **{
-            k: CLOSED_PROXY
-            for k in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
-        },
-        "NO_PROXY": "127.0.0.1,localhost,::1",
-        "no_proxy": "127.0.0.1,localhost,::1",
-    }
+    # Nothing leaves loopback: every proxy variable points at the registry's stand-in for pypi.org,
+    # which serves the wheelhouse and refuses every other host (no DNS lookup happens).
+    env = {**sandbox.env, **registry.pypi.job_env}
     pythons = image_pythons(config)
     if pythons:
         hook = repo.with_name(repo.name + "-image-python.sh")

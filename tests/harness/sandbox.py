@@ -11,8 +11,9 @@ config). The Pythons on PATH are non-venv copies made inside the sandbox, so
   asks for it fails with that message;
 - image-python/3.X/ has `python3` and `python` of version 3.X: what an image with that Python has
   first on PATH (the runner uses it for jobs whose image picks their Python).
-Unless a test names a registry, uv's default index is a closed loopback port: a request for a
-package fails at once instead of leaving the machine.
+Unless a test names a registry (whose stand-in for pypi.org then becomes the proxy), every proxy
+variable is a closed loopback port: a request for a package (from pypi.org, uv's default index)
+fails at once instead of leaving the machine.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ from pathlib import Path
 UV = Path(sys.executable).with_name("uv")
 # Nothing listens on port 9 (discard) here: index requests are refused without leaving loopback.
 CLOSED_INDEX = "http://127.0.0.1:9/simple"
+CLOSED_PROXY = "http://127.0.0.1:9"
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+LOOPBACK = "127.0.0.1,localhost,::1"
 PY_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
@@ -221,8 +225,13 @@ def make_sandbox(root: Path, templates: Path) -> Sandbox:
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_PROGRESS": "1",
         "UV_HTTP_RETRIES": "0",
-        "UV_DEFAULT_INDEX": CLOSED_INDEX,
-        "PIP_INDEX_URL": CLOSED_INDEX,
         "NO_COLOR": "1",
+        # pypi.org (uv's and pip's default index) and every other host only through a proxy on the
+        # closed port, unless a run names the registry's stand-in for PyPI (harness/pypi.py). uv's
+        # default index stays pypi.org, so that a lockfile from PyPI is up to date (another default
+        # index would make uv resolve it again).
+        **{name: CLOSED_PROXY for name in PROXY_VARIABLES},
+        "NO_PROXY": LOOPBACK,
+        "no_proxy": LOOPBACK,
     }
     return Sandbox(root, env, missing)
