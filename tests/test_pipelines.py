@@ -16,7 +16,8 @@ import pytest
 from harness.collect import Example, examples
 from harness.gitlab import Map, YAMLProblem, load
 from harness.kinds import is_pipeline
-from harness.runner import PipelineError, run_pipeline, script_lines
+from harness.runner import PipelineError, run_pipeline
+from harness.script_lines import script_lines
 
 
 def shown_lines(example: Example):

@@ -2,12 +2,13 @@
 
 tests/wheelhouse/uv.lock is the one list of files the stand-in for pypi.org serves (harness/pypi.py).
 A lockfile that a pipeline installs with `--locked` (the sample project's, and this repository's
-default groups for the `pages` job) must find there each file it needs on Linux x86_64 with CPython
+`site` group for the `pages` job) must find there each file it needs on Linux x86_64 with CPython
 3.11-3.13; otherwise that pipeline fails on a 404 from "files.pythonhosted.org".
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -16,10 +17,12 @@ from harness.collect import ROOT
 from harness.wheelhouse import LOCK, PYPI_SIMPLE, PYTHONS, _installable, locked_dists
 from packaging.markers import Marker
 
+# The dependency groups this project's own `pages` job installs (`--only-group X` in .gitlab-ci.yml).
+PAGES_GROUPS = tuple(re.findall(r"--only-group[= ](\S+)", (ROOT / ".gitlab-ci.yml").read_text()))
 # (lockfile, the dependency groups whose packages pipelines install; None: every package)
 LOCKFILES = [
     (ROOT / "tests" / "fixtures" / "sample-project" / "uv.lock", None),
-    (ROOT / "uv.lock", tuple(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["uv"]["default-groups"])),
+    (ROOT / "uv.lock", PAGES_GROUPS),
 ]
 ENVIRONMENTS = [
     {

@@ -57,7 +57,13 @@ def the_site_is_the_pages_artifact(run):
     for page in _nav_pages(config["nav"]):
         built = public / ("index.html" if page == "index.md" else page.removesuffix(".md") + "/index.html")
         assert built.is_file(), f"{page} was not built into {built.relative_to(artifacts)}"
+    (command,) = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text())["pages"]["script"]
     shown = (public / "pages" / "index.html").read_text()
-    assert "uv run --locked mkdocs build --strict --site-dir public" in shown, (
-        "the Pages page does not show this pipeline"
+    assert command in shown, f"the Pages page does not show this pipeline's `{command}`"
+    # `--only-group site`: the documentation tools, and not the checker's.
+    site_packages = list((run.jobs["pages"].dir / ".venv" / "lib").glob("python3.*/site-packages"))
+    installed = {p.name.split("-")[0].lower() for p in site_packages[0].glob("*.dist-info")}
+    assert "mkdocs_material" in installed, f"mkdocs-material is not in the job's .venv: {sorted(installed)}"
+    assert not installed & {"pytest", "check_jsonschema", "pypiserver"}, (
+        f"the job installed the checker's packages too: {sorted(installed & {'pytest', 'check_jsonschema', 'pypiserver'})}"
     )

@@ -12,11 +12,8 @@ hook's view of a fence before the site renders it.
 from __future__ import annotations
 
 import tomllib
-import warnings
 from dataclasses import dataclass
 from typing import Protocol
-
-from .shell import PIPELINE_LANGS, SHELL_LANGS
 
 PIPELINE = "pipeline"  # runs in gitlab-ci-local against the local registry (test_pipelines.py)
 PIPELINE_NOT_RUN = "pipeline-not-run"  # a pipeline marked not-runnable: static checks only
@@ -34,6 +31,8 @@ OUTPUT = "output"  # the output of the block before it, compared with that block
 TEXT = "text"  # plain text, shown as is
 DIAGRAM = "diagram"  # a mermaid figure, not an example: no line
 
+SHELL_LANGS = ("bash", "sh", "shell", "console")
+PIPELINE_LANGS = ("yaml", "yml")
 PYTHON_LANGS = ("python", "py")
 DOCKERFILE_LANGS = ("dockerfile",)
 # Kinds whose blocks the site shows without checking them; a language some test module claims
@@ -63,10 +62,11 @@ def toml_for_uv(source: str) -> bool:
     return "project" in data or "uv" in data.get("tool", {})
 
 
-def _pipeline_file(title: str | None) -> bool:
-    from .gitlab import kinds_for
+def _pipeline_file(block: Block) -> bool:
+    from .gitlab.files import kinds_for
 
-    return len(kinds_for(title)) > 1  # a titled YAML file other than a pipeline is only loaded
+    # a titled YAML file other than a pipeline, or a CI file pipelines include, is only loaded
+    return len(kinds_for(block.title, block.source)) > 1
 
 
 def kind(block: Block) -> str:
@@ -81,7 +81,7 @@ def kind(block: Block) -> str:
     if lang in PIPELINE_LANGS:
         if block.title == ".gitlab-ci.yml" or "fragment" in markers:
             return PIPELINE_NOT_RUN if "not-runnable" in markers else PIPELINE
-        return YAML if _pipeline_file(block.title) else YAML_FILE
+        return YAML if _pipeline_file(block) else YAML_FILE
     if lang in SHELL_LANGS:
         return SHELL
     if lang == "toml":
@@ -100,13 +100,10 @@ def is_pipeline(block: Block) -> bool:
     return kind(block) in (PIPELINE, PIPELINE_NOT_RUN)
 
 
-def lines_not_run(source: str) -> list[str]:
+def lines_not_run(source: str, uv_version: str) -> list[str]:
     """First lines of the script commands the runner replaces because they cannot run here."""
-    from .gitlab import Map, YAMLProblem, load
-
-    with warnings.catch_warnings():  # the runner's registry imports pypiserver, which warns
-        warnings.simplefilter("ignore", DeprecationWarning)
-        from .runner import _mark_not_runnable, script_lines
+    from .gitlab.loader import Map, YAMLProblem, load
+    from .script_lines import mark_not_runnable, script_lines
 
     try:
         config = load(source)
@@ -114,8 +111,7 @@ def lines_not_run(source: str) -> list[str]:
         return []
     if not isinstance(config, Map):
         return []
-    lines = script_lines(config)
-    _mark_not_runnable(config, lines)
+    lines = mark_not_runnable(config, script_lines(config), uv_version)
     return list(dict.fromkeys(s.text.split("\n", 1)[0].strip() for s in lines if s.reason))
 
 
@@ -134,7 +130,7 @@ def describe(block: Block, uv_version: str) -> Check:
     ran = f"Ran with uv {uv_version} against a local GitLab-style registry"
     static = "Checked against GitLab's CI schema and with ShellCheck"
     if k == PIPELINE:
-        skipped = lines_not_run(block.source)
+        skipped = lines_not_run(block.source, uv_version)
         line = f"{ran}, except {', '.join(map(_code, skipped))}." if skipped else f"{ran}."
     elif k == PIPELINE_NOT_RUN:
         line = f"{static}; not run: {_reason(block)}."

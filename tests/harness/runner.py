@@ -19,7 +19,7 @@ real URLs and get the wheelhouse; any other host is refused at once, without a D
 Files the pipeline includes from its own project (`include: local`, and components of the project
 itself) are copied into the repository from the example's directory (see included_files).
 
-Script lines that cannot run on this machine (NOT_RUNNABLE) are replaced by an `echo` naming the
+Script lines that cannot run on this machine (harness/script_lines.py) are replaced by an `echo` naming the
 reason before the run, so the rest of the job still runs, and are reported as not runnable.
 """
 
@@ -39,64 +39,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-
 from .collect import ROOT, Example
-from .gitlab import GLOBAL_KEYWORDS, Map, Pipeline, Reference, Seq, YAMLProblem, line_of, load
+from .gitlab import (
+    Map,
+    Pipeline,
+    Reference,
+    Seq,
+    YAMLProblem,
+    line_of,
+    load,
+)
 from .registry import PROJECT_PATH, Registry
 from .sandbox import GUIDE_PYTHONS, Sandbox
+from .script_lines import (
+    SCRIPT_KEYS,
+    ScriptLine,
+    jobs_of,
+    mark_not_runnable,
+    script_lines,
+)
 from .tools import NO_PIPELINE, ensure_tools
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
-SCRIPT_KEYS = ("before_script", "script", "after_script")
 DEFAULT_TIMEOUT = 90.0
 UV_PIN = importlib.metadata.version("uv")  # the uv on the sandbox's PATH (pinned in pyproject.toml)
-
-# Script lines that cannot run here, each with the reason the report prints. A matching line is
-# replaced by an `echo` of the reason; the job's other lines still run.
-NOT_RUNNABLE: list[tuple[re.Pattern, str]] = [
-    (re.compile(r"^\s*glab\b", re.M), "glab calls the API of a real GitLab server"),
-    (
-        re.compile(r"--trusted-publishing[= ]+always|_ID_TOKEN\b"),
-        "PyPI trusted publishing needs a GitLab-signed ID token and pypi.org",
-    ),
-    (
-        re.compile(r"^\s*(sudo\s+)?(docker|podman|buildah|/kaniko/executor)\b", re.M),
-        "needs a container engine",
-    ),
-    (
-        re.compile(r"^\s*(sudo\s+)?(apt-get|apt|apk|dnf|yum)\s", re.M),
-        "installs system packages into the job image; jobs run natively here",
-    ),
-    (
-        re.compile(r"\b(curl|wget)\b[^\n]*https?://(?!127\.0\.0\.1|localhost|\$\{?CI_)"),
-        "downloads from the internet",
-    ),
-    (  # Only uv alone, unpinned or pinned to the uv on PATH: another pin must fail, not pass.
-        re.compile(
-            r"^\s*(python3?\s+-m\s+)?(pip3?|pipx)\s+install(\s+--?[\w-]+)*"
-            rf"\s+([\"']?)uv(=={re.escape(UV_PIN)})?\4\s*$",
-            re.M,
-        ),
-        f"pip downloads uv from PyPI; the sandbox has the pinned uv {UV_PIN} on PATH already",
-    ),
-    (
-        re.compile(r"^\s*uv python install\b", re.M),
-        "uv downloads Python builds from GitHub; the sandbox has base Pythons as python3.X instead",
-    ),
-    (  # Writing the store as root here would change the machine's trusted CAs: never run these.
-        re.compile(
-            r"\bupdate-ca-(certificates|trust)\b|/usr/local/share/ca-certificates\b|/etc/pki/ca-trust\b"
-            r"|>\s*/etc/ssl/certs/"
-        ),
-        "writes the image's certificate store (here it would be the machine's)",
-    ),
-]
-# Jobs publishing with trusted publishing declare an ID token; their `uv publish` cannot run here.
-TRUSTED_PUBLISHING = (
-    re.compile(r"^\s*uv publish\b", re.M),
-    "PyPI trusted publishing needs a GitLab-signed ID token and pypi.org",
-)
-
 
 class PipelineError(Exception):
     """The pipeline could not be set up; the message starts with file:line."""
@@ -108,14 +74,6 @@ class JobResult:
     log: str  # the job's output (gitlab-ci-local's output/<job>.log)
     dir: Path | None = None  # the job's working copy (CI_PROJECT_DIR)
     artifacts: Path | None = None  # what the job exported as artifacts
-
-
-@dataclass
-class ScriptLine:
-    job: str  # job (or template) the line belongs to
-    text: str
-    line: int  # 1-based line within the pipeline text
-    reason: str | None = None  # set when the line cannot run here
 
 
 @dataclass
@@ -235,58 +193,13 @@ def _tail(text: str, n: int) -> str:
 # --- reading the pipeline ----------------------------------------------------------------------
 
 
-def _script_items(value, node, job: str) -> list[ScriptLine]:
-    """Leaf commands of a script list with their lines; `!reference` items point elsewhere."""
-    if isinstance(value, Reference):
-        return []
-    if isinstance(value, Seq):
-        return [item for v, n in zip(value, value.nodes) for item in _script_items(v, n, job)]
-    if isinstance(value, str):
-        return [ScriptLine(job, value, line_of(node))]
-    return []
-
-
-def script_lines(config: Map) -> list[ScriptLine]:
-    """Every script command the pipeline shows: jobs, templates, `default:` and top-level scripts."""
-    found: list[ScriptLine] = []
-    for key, value in config.items():
-        if key in SCRIPT_KEYS:
-            found += _script_items(value, config.value_nodes[key], key)
-        elif isinstance(value, Map) and (key not in GLOBAL_KEYWORDS or key == "default"):
-            for part in SCRIPT_KEYS:
-                if part in value:
-                    found += _script_items(value[part], value.value_nodes[part], key)
-    return found
-
-
-def jobs_of(config: Map) -> dict[str, int]:
-    """Visible jobs -> 1-based line of their key."""
-    return {
-        k: line_of(config.key_nodes[k])
-        for k, v in config.items()
-        if isinstance(k, str) and k not in GLOBAL_KEYWORDS and not k.startswith(".") and isinstance(v, Map)
-    }
-
-
 def _manual_jobs(config: Map) -> list[str]:
     return [name for name in jobs_of(config) if config[name].get("when") == "manual"]
 
 
-def _mark_not_runnable(config: Map, lines: list[ScriptLine]) -> None:
-    trusted = {k for k, v in config.items() if isinstance(v, Map) and "id_tokens" in v}
-    if isinstance(config.get("default"), Map) and "id_tokens" in config["default"]:
-        trusted |= set(jobs_of(config))
-    for s in lines:
-        for pattern, reason in NOT_RUNNABLE + ([TRUSTED_PUBLISHING] if s.job in trusted else []):
-            if pattern.search(s.text):
-                s.reason = reason
-                break
-
-
 def _replace_not_runnable(text: str, config: Map) -> str:
     """The pipeline text with each not-runnable item replaced by an echo (line numbers kept)."""
-    lines = script_lines(config)
-    _mark_not_runnable(config, lines)
+    lines = mark_not_runnable(config, script_lines(config), UV_PIN)
     edits = []
 
     def visit(value, node):
@@ -670,8 +583,7 @@ def run_pipeline(
     job_lines = jobs_of(config)
     if not job_lines and "include" not in config:
         raise PipelineError(f"{where(1)}: no job to run (a fragment needs a host pipeline from its effect)")
-    lines = script_lines(config)
-    _mark_not_runnable(config, lines)
+    lines = mark_not_runnable(config, script_lines(config), UV_PIN)
     run_text = _replace_not_runnable(text, config)
     files = included_files(config, base, where)
 

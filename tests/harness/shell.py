@@ -29,10 +29,9 @@ import yaml
 from . import gitlab
 from .collect import Example
 from .gitlab.model import is_powershell
+from .kinds import PIPELINE_LANGS, SHELL_LANGS  # re-exported: other checks use them
 
 SHELLCHECK = Path(sys.executable).with_name("shellcheck")
-SHELL_LANGS = ("bash", "sh", "shell", "console")
-PIPELINE_LANGS = ("yaml", "yml")
 
 FAIL_LEVELS = ("error", "warning", "info")
 """ShellCheck levels that fail a test.

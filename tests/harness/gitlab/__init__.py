@@ -9,45 +9,30 @@
   uv         UV_* names, uv's cache and lock in `cache:`, pinned uv installs
   check      one block or file through every family, findings per kind
 
-The names other modules import are re-exported here.
+The names other modules import are re-exported here, each imported on first use: the site build
+reads `files`, `loader` and `model` only (harness/kinds.py), without the schema or RE2.
 """
 
-from .check import KINDS, check_all, check_example, check_text, check_yaml, kinds_for
-from .images import image_problem, site_values
-from .loader import Finding, Map, Reference, Seq, YAMLProblem, line_of, load, parse
-from .model import GLOBAL_KEYWORDS, Pipeline, Rules, expand, walk
-from .schema import schema_findings, validators
-from .semantics import semantic_findings
-from .uv import uv_knows, uv_variables
-from .variables import shell_sets, shell_uses
+from __future__ import annotations
 
-__all__ = [
-    "GLOBAL_KEYWORDS",
-    "KINDS",
-    "Finding",
-    "Map",
-    "Pipeline",
-    "Reference",
-    "Rules",
-    "Seq",
-    "YAMLProblem",
-    "check_all",
-    "check_example",
-    "check_text",
-    "check_yaml",
-    "expand",
-    "image_problem",
-    "kinds_for",
-    "line_of",
-    "load",
-    "parse",
-    "schema_findings",
-    "semantic_findings",
-    "shell_sets",
-    "shell_uses",
-    "site_values",
-    "uv_knows",
-    "uv_variables",
-    "validators",
-    "walk",
-]
+import importlib
+
+_EXPORTS = {
+    "check": "check_all check_example check_text check_yaml",
+    "files": "KINDS kinds_for",
+    "images": "image_problem site_values",
+    "loader": "Finding Map Reference Seq YAMLProblem line_of load parse",
+    "model": "GLOBAL_KEYWORDS Pipeline Rules expand walk",
+    "schema": "schema_findings validators",
+    "semantics": "semantic_findings",
+    "uv": "uv_knows uv_variables",
+    "variables": "shell_sets shell_uses",
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names.split()}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
