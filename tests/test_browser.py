@@ -168,7 +168,7 @@ def page_checks(browser: Browser, page: str, screenshots: Path) -> dict:
     try:
         with browser.visit(page_path(page), wait="load") as visit:
             results["axe"] = visit.check(where, accessibility, page)
-            visit.settle()  # axe-core takes longer than the network's 500 idle ms
+            visit.settle()  # mostly over by now: axe-core takes longer than 500 idle ms
             weight = browser.weight(visit)
             visit.page.screenshot(path=screenshots / f"{name}-desktop.png")
             results["offline"] = visit.check(where, title_and_copy_buttons, page)
