@@ -89,13 +89,17 @@ def build(dest: Path, root: Path = ROOT) -> Build:
     return Build(dest, False, seconds, problems)
 
 
-def once(result: Path, compute: Callable[[], object]) -> object:
+def once(result: Path, compute: Callable[[], object], wait: bool = True) -> object | None:
     """`compute()` (JSON data) run by the first process that asks for `result`, a JSON file; every
-    other process, xdist workers included, waits on a file lock and reads it back. A compute that
-    raises writes nothing: the next to ask runs it again."""
+    other process, xdist workers included, waits on a file lock and reads it back (with `wait`
+    false: gets None while another process computes it). A compute that raises writes nothing: the
+    next to ask runs it again."""
     result.parent.mkdir(parents=True, exist_ok=True)
     with open(result.with_suffix(".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return None
         if not result.exists():
             partial = result.with_suffix(".partial")
             partial.write_text(json.dumps(compute()))
