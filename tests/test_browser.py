@@ -109,10 +109,11 @@ class Results:
     has started meanwhile, so xdist workers that reach the same page at once split the work
     instead of waiting for each other, whatever order they run the items in."""
 
-    def __init__(self, browser: Browser, folder: Path, screenshots: Path) -> None:
-        self.browser, self.folder, self.screenshots = browser, folder, screenshots
+    def __init__(self, browser: Browser, folder: Path, screenshots: Path, wanted: set[str]) -> None:
+        self.folder = folder
         self.work = {page: functools.partial(page_checks, browser, page, screenshots) for page in PAGES}
         self.work["search"] = functools.partial(search_checks, browser)
+        self.wanted = [name for name in self.work if name in wanted]
 
     def page(self, page: str) -> dict:
         """page_checks(page)."""
@@ -133,19 +134,37 @@ class Results:
 
     def _compute_another(self) -> bool:
         """Compute the results of a page (or the search) nobody has started; False if none is left."""
-        for other, work in self.work.items():
+        for other in self.wanted:
             if not self._file(other).exists():
                 try:
-                    if once(self._file(other), work, wait=False) is not None:
+                    if once(self._file(other), self.work[other], wait=False) is not None:
                         return True
                 except Exception:  # noqa: BLE001 - nothing is written: its own items run it again and fail
                     return True
         return False
 
 
+def reads(item: pytest.Item) -> str | None:
+    """The results a test item of this module reads: a page's, or "search"."""
+    params = item.callspec.params if isinstance(item, pytest.Function) and hasattr(item, "callspec") else {}
+    if item.path != Path(__file__) or not params:
+        return None
+    if "page" in params:
+        return params["page"]
+    if params.get("example") is None:
+        return None
+    return "search" if item.originalname == "test_search_finds_pasted_error" else params["example"].page
+
+
+@pytest.fixture(scope="session")
+def wanted(request) -> set[str]:
+    """The results this run's items read (after -k and the like): the only ones worth computing."""
+    return {name for item in request.session.items if (name := reads(item))}
+
+
 @pytest.fixture
-def results(browser, tmp_path_factory, screenshots) -> Results:
-    return Results(browser, run_dir(tmp_path_factory) / "browser-checks", screenshots)
+def results(browser, tmp_path_factory, screenshots, wanted) -> Results:
+    return Results(browser, run_dir(tmp_path_factory) / "browser-checks", screenshots, wanted)
 
 
 def report(problems: list[str]) -> None:
