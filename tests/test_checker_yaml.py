@@ -20,15 +20,15 @@ from harness.gitlab import (
     expand,
     kinds_for,
     shell_sets,
-    site_values,
     shell_uses,
     uv_knows,
     uv_variables,
 )
 from harness.gitlab.check import project_root
+from harness.uv_under_test import current
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yaml"
-UV_VERSION = site_values().UV_VERSION
+UV_VERSION = current().pinned  # the version the guide's files name, as a page would
 
 
 def fixture_example(path: Path) -> tuple[Example, list[tuple[int, str]]]:

@@ -26,7 +26,6 @@ reason before the run, so the rest of the job still runs, and are reported as no
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 import json
 import os
 import re
@@ -59,10 +58,10 @@ from .script_lines import (
     script_lines,
 )
 from .tools import NO_PIPELINE, ensure_tools
+from .uv_under_test import copy_project, current
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
 DEFAULT_TIMEOUT = 90.0
-UV_PIN = importlib.metadata.version("uv")  # the uv on the sandbox's PATH (pinned in pyproject.toml)
 
 class PipelineError(Exception):
     """The pipeline could not be set up; the message starts with file:line."""
@@ -199,7 +198,7 @@ def _manual_jobs(config: Map) -> list[str]:
 
 def _replace_not_runnable(text: str, config: Map) -> str:
     """The pipeline text with each not-runnable item replaced by an echo (line numbers kept)."""
-    lines = mark_not_runnable(config, script_lines(config), UV_PIN)
+    lines = mark_not_runnable(config, script_lines(config), current().version)
     edits = []
 
     def visit(value, node):
@@ -408,7 +407,7 @@ def _make_repo(
     branch: str | None = None,
     change=None,
 ) -> None:
-    shutil.copytree(SAMPLE_PROJECT, repo, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+    copy_project(SAMPLE_PROJECT, repo)
     (repo / ".gitlab-ci.yml").write_text(text)
     for name, source in files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -583,7 +582,7 @@ def run_pipeline(
     job_lines = jobs_of(config)
     if not job_lines and "include" not in config:
         raise PipelineError(f"{where(1)}: no job to run (a fragment needs a host pipeline from its effect)")
-    lines = mark_not_runnable(config, script_lines(config), UV_PIN)
+    lines = mark_not_runnable(config, script_lines(config), current().version)
     run_text = _replace_not_runnable(text, config)
     files = included_files(config, base, where)
 
