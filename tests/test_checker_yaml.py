@@ -28,6 +28,8 @@ from harness.gitlab.check import project_root
 from harness.uv_under_test import current
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yaml"
+# The checker on its own fixtures, whose expectations are written for the pin (conftest.py).
+pytestmark = pytest.mark.usefixtures("uv_pin")
 UV_VERSION = current().pinned  # the version the guide's files name, as a page would
 
 

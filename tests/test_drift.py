@@ -22,6 +22,8 @@ from harness.uv_under_test import ENV_BINARY, ENV_VERSION, copy_project, current
 from harness.versions import bump_lines, drift_or_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
+# The checker on its own fixtures, whose expectations are written for the pin (conftest.py).
+pytestmark = pytest.mark.usefixtures("uv_pin")
 
 
 @pytest.fixture(autouse=True)
@@ -132,7 +134,19 @@ def test_a_message_that_changed_more_than_its_text_needs_a_person(under_test):
     assert quoted.rewrite(_quoted(), other) is None
     with pytest.raises(AssertionError):
         quoted.assert_shows(_quoted(), other)
-    assert drift.take() == []
+    (noted,) = drift.take()
+    assert (noted.kind, noted.where, noted.edits) == ("message", "tests/fixtures/drift/quoted.txt:1", ())
+    assert noted.message.endswith("needs a person") and "closest: `error: Something else" in noted.message
+
+
+def test_a_wrapped_line_is_not_a_text_change():
+    """uv printing the quoted line cut in two (a narrower report format) keeps too little of it."""
+    wrapped = (
+        "error: Failed to fetch: `http://127.0.0.1:41234/simple/my-package/`\n"
+        "  Caused by: HTTP status client error (401 Unauthorized)\n"
+        "  for url (http://127.0.0.1:41234/simple/my-package/)\n"
+    )
+    assert quoted.rewrite(_quoted(), wrapped) is None
 
 
 # --- a removed variable, and new ones -------------------------------------------------------------

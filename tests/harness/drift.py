@@ -94,8 +94,11 @@ def split_where(where: str) -> tuple[str, int]:
 
 def from_failure(text: str, check: str | None, nodeid: str) -> list[Drift]:
     """A failed test as drift: each line of its message that starts with a file:line, with the
-    first `error:` line after it (uv's own words) when there is one."""
+    first `error:` line after it (uv's own words) when there is one; the test's id when none does."""
     kind = CHECK_KINDS.get(check or "", "example")
+    # An assertion's message is on its `E` lines; the other lines are the traceback.
+    if re.search(r"^E ", text, re.MULTILINE):
+        text = "\n".join(line for line in text.splitlines() if line.startswith("E "))
     found = list(_WHERE.finditer(text))
     if not found:
         first = next((line.strip() for line in text.splitlines() if line.strip()), "failed")

@@ -60,11 +60,16 @@ def normalise(output: str) -> list[str]:
     return [_ANSI_RE.sub("", line).rstrip() for line in output.splitlines()]
 
 
-def mismatch(block: Example, output: str) -> str | None:
-    """None if the block's lines appear consecutively in `output`, else why not (file:line first)."""
+def _quoted_lines(block: Example) -> list[str]:
     quoted = [line.rstrip() for line in block.source.splitlines()]
     while quoted and not quoted[-1]:
         quoted.pop()
+    return quoted
+
+
+def mismatch(block: Example, output: str) -> str | None:
+    """None if the block's lines appear consecutively in `output`, else why not (file:line first)."""
+    quoted = _quoted_lines(block)
     if not quoted:
         return f"{block.where()}: the quoted block is empty"
     patterns = [line_pattern(line) for line in quoted]
@@ -96,9 +101,22 @@ def assert_shows(block: Example, output: str) -> None:
     if problem is None:
         return
     uv = current()
-    new = rewrite(block, output) if uv.looking_ahead else None
-    assert new is not None, problem
-    old = block.source.splitlines()
+    if not uv.looking_ahead:
+        raise AssertionError(problem)
+    new = rewrite(block, output)
+    old = _quoted_lines(block)
+    if new is None:  # drift a person must look at: the first line uv no longer prints
+        lost = [i for i, line in enumerate(old) if line.strip() and mismatch(replace(block, source=line + "\n"), output)]
+        at = lost[0] if lost else 0
+        drift.note(
+            drift.Drift(
+                "message",
+                block.where(at),
+                f"uv {uv.version} no longer prints `{old[at].strip()}` (closest: "
+                f"`{closest(old[at], output).strip()}`); more than the text changed: needs a person",
+            )
+        )
+        raise AssertionError(problem)
     for i, (before, after) in enumerate(zip(old, new)):
         if before.rstrip() != after:
             file, line = drift.split_where(block.where(i))
@@ -119,52 +137,83 @@ def as_printed(block: Example) -> Example:
     return replace(block, source="\n".join(new) + "\n") if new else block
 
 
-# A line that changed must still be recognisably the same line (`Caused by:` -> `cause:`).
-SIMILAR = 0.5
+# A line that changed must still be recognisably the same line (`Caused by:` -> `cause:`): most
+# of its text is still there, in order.
+KEPT = 0.8
+
+
+def _similarity(quoted: str, printed: str) -> float:
+    return difflib.SequenceMatcher(None, _TOKEN_RE.sub("", quoted), printed, autojunk=False).ratio()
+
+
+def _kept(quoted: str, printed: str) -> float:
+    """The share of the quoted line's text (wildcards left out) that the printed line still has."""
+    literal = _TOKEN_RE.sub("", quoted)
+    blocks = difflib.SequenceMatcher(None, literal, printed, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks) / len(literal) if literal else 1.0
+
+
+def _shared(a: str, b: str) -> int:
+    """How many characters of `a` appear in `b`, in order."""
+    return sum(m.size for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
 
 
 def _rewild(quoted: str, printed: str) -> str | None:
-    """`printed` with the wildcards of the quoted line where their text is, or None when a
-    wildcard's place in the new line cannot be told."""
+    """`printed` with the wildcards of the quoted line put back where their text is: each wildcard
+    takes one of the spans of the printed line its pattern matches, in order, chosen so that the
+    text between them keeps as much of the quoted line's text as it can. None when a wildcard
+    matches nowhere."""
     tokens = list(_TOKEN_RE.finditer(quoted))
     if not tokens:
         return printed
-    marks = [chr(0xE000 + i) for i in range(len(tokens))]
-    template, pos = "", 0
-    for mark, m in zip(marks, tokens):
-        template += quoted[pos : m.start()] + mark
+    literals, pos = [], 0
+    for m in tokens:
+        literals.append(quoted[pos : m.start()])
         pos = m.end()
-    template += quoted[pos:]
-    out = []
-    matcher = difflib.SequenceMatcher(None, template, printed, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        old, new = template[i1:i2], printed[j1:j2]
-        inside = [mark for mark in marks if mark in old]
-        if tag == "equal" or not inside:
-            out.append(new)
-        elif old in marks:  # exactly one wildcard: what it stands for in the new line
-            m = tokens[marks.index(old)]
-            if not line_pattern(m.group()).fullmatch(new):
-                return None
-            out.append(m.group())
-        else:
+    literals.append(quoted[pos:])
+    spans = [[(f.start(), f.end()) for f in line_pattern(m.group()).finditer(printed)] for m in tokens]
+    # best[k][span] = (score, previous span): literal text kept up to and including token k
+    best: list[dict] = []
+    for k, options in enumerate(spans):
+        row = {}
+        for start, end in options:
+            if k == 0:
+                row[(start, end)] = (_shared(literals[0], printed[:start]), None)
+                continue
+            before = [
+                (score + _shared(literals[k], printed[prev[1] : start]), prev)
+                for prev, (score, _) in best[k - 1].items()
+                if prev[1] <= start
+            ]
+            if before:
+                row[(start, end)] = max(before)
+        if not row:
             return None
-    return "".join(out)
+        best.append(row)
+    last = max(best[-1], key=lambda span: best[-1][span][0] + _shared(literals[-1], printed[span[1] :]))
+    chosen = [last]
+    for k in range(len(tokens) - 1, 0, -1):
+        chosen.append(best[k][chosen[-1]][1])
+    out, pos = "", 0
+    for m, (start, end) in zip(tokens, reversed(chosen)):
+        out += printed[pos:start] + m.group()
+        pos = end
+    return out + printed[pos:]
 
 
 def rewrite(block: Example, output: str) -> list[str] | None:
     """The block's lines as `output` prints them, wildcards kept; None when more than the text of
     its lines changed (a line added or dropped, or a line unlike its old self): a person decides."""
-    quoted = [line.rstrip() for line in block.source.splitlines()]
-    while quoted and not quoted[-1]:
-        quoted.pop()
+    quoted = _quoted_lines(block)
     lines = normalise(output)
     patterns = [line_pattern(line) for line in quoted]
-    best, best_start = 0, None
+    best, best_start = None, None
     for start in range(len(lines) - len(quoted) + 1):
-        matched = sum(1 for p, line in zip(patterns, lines[start:]) if p.fullmatch(line))
-        if matched > best:
-            best, best_start = matched, start
+        window = lines[start : start + len(quoted)]
+        matched = sum(1 for p, line in zip(patterns, window) if p.fullmatch(line))
+        similar = sum(_similarity(q, line) for q, line in zip(quoted, window))
+        if best is None or (matched, similar) > best:
+            best, best_start = (matched, similar), start
     if best_start is None:
         return None
     new = []
@@ -172,11 +221,16 @@ def rewrite(block: Example, output: str) -> list[str] | None:
         if pattern.fullmatch(printed):
             new.append(line)
             continue
-        literal = _TOKEN_RE.sub("", line)
-        if difflib.SequenceMatcher(None, literal, printed, autojunk=False).ratio() < SIMILAR:
+        if _kept(line, printed) < KEPT:
             return None
         changed = _rewild(line, printed)
         if changed is None or not line_pattern(changed).fullmatch(printed):
             return None
         new.append(changed)
     return new
+
+
+def closest(line: str, output: str) -> str:
+    """The printed line most like a quoted one (for a report when the block cannot be rewritten)."""
+    lines = [printed for printed in normalise(output) if printed.strip()]
+    return max(lines, key=lambda printed: _similarity(line, printed), default="")
