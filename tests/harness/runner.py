@@ -198,7 +198,7 @@ def _manual_jobs(config: Map) -> list[str]:
 
 def _replace_not_runnable(text: str, config: Map) -> str:
     """The pipeline text with each not-runnable item replaced by an echo (line numbers kept)."""
-    lines = mark_not_runnable(config, script_lines(config), current().version)
+    lines = mark_not_runnable(config, script_lines(config), current().version, current().pinned)
     edits = []
 
     def visit(value, node):
@@ -582,7 +582,7 @@ def run_pipeline(
     job_lines = jobs_of(config)
     if not job_lines and "include" not in config:
         raise PipelineError(f"{where(1)}: no job to run (a fragment needs a host pipeline from its effect)")
-    lines = mark_not_runnable(config, script_lines(config), current().version)
+    lines = mark_not_runnable(config, script_lines(config), current().version, current().pinned)
     run_text = _replace_not_runnable(text, config)
     files = included_files(config, base, where)
 

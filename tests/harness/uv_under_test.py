@@ -45,6 +45,7 @@ from .wheelhouse import Dist
 ENV_VERSION = "GUIDE_UV_VERSION"  # also read by docs/macros.py
 ENV_BINARY = "GUIDE_UV_BINARY"
 INDEX = "https://pypi.org/simple/uv/"
+BUILD_INDEX = "https://pypi.org/simple/uv-build/"
 INSTALLS = TOOLS / "uv"
 VENV_UV = Path(sys.executable).with_name("uv")
 # A uv_build requirement with both bounds, as `uv init` writes it.
@@ -147,7 +148,7 @@ def _fetch(url: str) -> bytes:
 
 
 def _linux_wheel(filename: str) -> bool:
-    """A uv wheel for Linux x86_64 with glibc (the machine the checks run on)."""
+    """A wheel for Linux x86_64 with glibc (the machine the checks run on)."""
     if not filename.endswith(".whl"):
         return False
     _, _, _, tags = parse_wheel_filename(filename)
@@ -167,11 +168,11 @@ def index_wheels(index: str = INDEX) -> list[Wheel]:
     return found
 
 
-def wheel_for(version: str, wheels: list[Wheel]) -> Wheel:
+def wheel_for(version: str, wheels: list[Wheel], index: str = INDEX) -> Wheel:
     found = [w for w in wheels if w.version == version]
     if not found:
         newest = max((Version(w.version) for w in wheels), default=None)
-        raise ToolError(f"uv {version} has no Linux x86_64 wheel on {INDEX} (the newest there is {newest})")
+        raise ToolError(f"{version} has no Linux x86_64 wheel on {index} (the newest there is {newest})")
     return found[0]
 
 
@@ -179,8 +180,20 @@ def _installed(version: str) -> Path:
     return INSTALLS / version / "uv"
 
 
-def install(version: str, wheel: Wheel, progress) -> Path:
-    """uv `version` from its wheel into .tools/uv/<version>/ (once, under a lock); its `uv`."""
+def _download(wheel: Wheel, folder: Path) -> Path:
+    data = _fetch(wheel.url)
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != wheel.sha256:
+        raise ToolError(f"{wheel.url}: sha256 {digest} is not the {wheel.sha256} the index lists")
+    (folder / wheel.filename).write_bytes(data)
+    return folder / wheel.filename
+
+
+def install(version: str, wheels: list[Wheel], progress) -> Path:
+    """uv `version` from its wheel into .tools/uv/<version>/ (once, under a lock); its `uv`.
+
+    The folder also keeps that wheel and uv_build's of the same version, which the stand-in for
+    PyPI serves to jobs (`served`)."""
     binary = _installed(version)
     if binary.exists():
         return binary
@@ -189,20 +202,17 @@ def install(version: str, wheel: Wheel, progress) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be installing: wait for it
         if binary.exists():
             return binary
+        wheel = wheel_for(version, wheels)
+        backend = wheel_for(version, index_wheels(BUILD_INDEX), BUILD_INDEX)
         progress(f"installing uv {version} from {wheel.url} into {binary.parent.relative_to(ROOT)} (once) ...")
-        data = _fetch(wheel.url)
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != wheel.sha256:
-            raise ToolError(f"{wheel.url}: sha256 {digest} is not the {wheel.sha256} the index lists")
         with tempfile.TemporaryDirectory(dir=INSTALLS) as tmp:
             folder = Path(tmp) / version
             folder.mkdir()
-            (folder / wheel.filename).write_bytes(data)  # the stand-in for PyPI serves it to jobs
-            with zipfile.ZipFile(folder / wheel.filename) as archive:
+            with zipfile.ZipFile(_download(wheel, folder)) as archive:
                 for name in ("uv", "uvx"):
-                    member = f"uv-{version}.data/scripts/{name}"
-                    (folder / name).write_bytes(archive.read(member))
+                    (folder / name).write_bytes(archive.read(f"uv-{version}.data/scripts/{name}"))
                     (folder / name).chmod(0o755)
+            _download(backend, folder)
             folder.rename(binary.parent)
     return binary
 
@@ -210,7 +220,7 @@ def install(version: str, wheel: Wheel, progress) -> Path:
 @functools.cache
 def _wheel_dist(path: Path) -> Dist:
     return Dist(
-        project="uv",
+        project=str(parse_wheel_filename(path.name)[0]),
         filename=path.name,
         url=f"https://files.pythonhosted.org/packages/uv-under-test/{path.name}",
         sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
@@ -221,13 +231,14 @@ def _wheel_dist(path: Path) -> Dist:
 
 
 def served(dists: list[Dist]) -> list[Dist]:
-    """The wheelhouse as the stand-in for PyPI serves it: with another uv under test, jobs that
-    install uv from PyPI (tox-uv, pre-commit-uv) get that uv's wheel instead of the pin's."""
+    """The wheelhouse as the stand-in for PyPI serves it. With another uv under test, its uv and
+    uv_build wheels are there too, as on PyPI: a project whose uv_build bounds are that uv's
+    builds with that backend when a tool installs the pin's uv from PyPI (tox-uv, pre-commit-uv
+    take the newest uv, as they would from PyPI)."""
     uv = current()
-    wheels = sorted(uv.binary.parent.glob(f"uv-{uv.version}-*.whl")) if uv.looking_ahead else []
-    if not wheels:
+    if not uv.looking_ahead:
         return dists
-    return [d for d in dists if d.project != "uv"] + [_wheel_dist(wheels[0])]
+    return dists + [_wheel_dist(path) for path in sorted(uv.binary.parent.glob("*.whl"))]
 
 
 def resolve(spec: str, progress=None) -> UvUnderTest:
@@ -251,6 +262,5 @@ def resolve(spec: str, progress=None) -> UvUnderTest:
     if version == pin:
         return UvUnderTest(version, VENV_UV, pin)
     if not _installed(version).exists():
-        wheels = wheels if wheels is not None else index_wheels()
-        install(version, wheel_for(version, wheels), progress)
+        install(version, wheels if wheels is not None else index_wheels(), progress)
     return UvUnderTest(version, _installed(version), pin)
