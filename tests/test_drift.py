@@ -185,6 +185,7 @@ def test_each_difference_once_and_failures_only_under_another_uv():
         _report(props=[("drift", [literal.as_property()])]),
         _report(props=[("drift", [literal.as_property()])]),  # a snippet shown on two pages
         _report(failed=True, text=failure, props=[("check", "pipeline")]),
+        _report(failed=True, text="docs/a.md:1: axe serious color-contrast", props=[("check", "browser")]),
     ]
     ahead = drift.collect(reports, looking_ahead=True)
     assert [str(d) for d in ahead] == [
@@ -193,6 +194,7 @@ def test_each_difference_once_and_failures_only_under_another_uv():
     ]
     assert ahead[0].edits == literal.edits
     assert drift.collect(reports, looking_ahead=False) == [literal]  # a failure with the pin is a failure
+    # the browser check does not run uv: its failure is a failure with any uv, not drift
     report = drift.markdown(ahead, "9.10.0", "9.9.9", "latest")
     assert report.startswith("# Drift: uv 9.10.0 (`--uv latest`) against the pin, uv 9.9.9")
     assert "## Literals to bump (1)" in report and "## Examples that now fail (1)" in report

@@ -32,6 +32,20 @@ KINDS = {
 }
 # The check kind of a failed test (record_property "check") -> the kind of drift it is.
 CHECK_KINDS = {"yaml-images": "image", "yaml-variables": "variable", "prose": "prose", "versions": "literal"}
+# The checks that run uv or compare with it: their failures under another uv are drift. Others
+# (the browser, ShellCheck...) fail the same way with any uv: a failure there is not drift.
+UV_CHECKS = {
+    *CHECK_KINDS,
+    "yaml-project",
+    "pipeline",
+    "troubleshooting",
+    "toml-uv",
+    "python-run",
+    "registry",
+    "runner",
+    "isolation",
+    "dockerfile-build",
+}
 PROPERTY = "drift"
 REPORT = "drift-report.md"  # in the repository root, git-ignored; a CI job keeps it as an artifact
 # A line of a failure message that names the file:line to fix (an AssertionError's `E` lines too).
@@ -116,14 +130,14 @@ def from_failure(text: str, check: str | None, nodeid: str) -> list[Drift]:
 def collect(reports, looking_ahead: bool) -> list[Drift]:
     """Every difference of a run, each once, in the order of KINDS and then of file and line.
 
-    `reports` are the run's test reports. With another uv under test, a failure is drift too, at
-    each file:line its test did not note a difference at already.
+    `reports` are the run's test reports. With another uv under test, a failure of a check that
+    runs uv (UV_CHECKS) is drift too, at each file:line its test did not note a difference at.
     """
     found: dict[tuple[str, str, str], Drift] = {}
     for report in reports:
         props = dict(report.user_properties)
         noted = [Drift.from_property(value) for value in props.get(PROPERTY, [])]
-        if looking_ahead and report.failed:
+        if looking_ahead and report.failed and props.get("check") in UV_CHECKS:
             wheres = {d.where for d in noted}
             failure = from_failure(report.longreprtext, props.get("check"), report.nodeid)
             noted += [d for d in failure if d.where not in wheres]
@@ -153,7 +167,7 @@ def summary(drifts: list[Drift]) -> list[str]:
     """Lines for the checker's summary."""
     if not drifts:
         return ["drift: none"]
-    counts = ", ".join(f"{KINDS[k].lower()} {n}" for k in KINDS if (n := sum(d.kind == k for d in drifts)))
+    counts = ", ".join(f"{k} {n}" for k in KINDS if (n := sum(d.kind == k for d in drifts)))
     return [f"drift: {len(drifts)} ({counts})", *(f"  - {d}" for d in drifts)]
 
 
