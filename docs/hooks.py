@@ -4,7 +4,7 @@ The sentence comes from tests/harness/kinds.py, the classification the checks th
 a page never says more about an example than the suite does with it. The hook finds the fences with
 the collector's own Markdown parser (tests/harness/collect.py), reads the marker comment above each
 one and the snippet files it includes, and adds after the closing fence a paragraph of class
-`example-check` (styled in stylesheets/example-check.css) outside the code block, so that the copy
+`example-check` (styled in assets/stylesheets/site.css) outside the code block, so that the copy
 button copies the code only. The paragraph is left out of the search index.
 """
 

@@ -13,6 +13,8 @@ screenshot of every page are kept for a person to look at (the summary names the
 
 from __future__ import annotations
 
+import re
+
 import contextlib
 import functools
 import os
@@ -397,6 +399,10 @@ def pasted_lines() -> list:
     return found
 
 
+def ids(line: str) -> str:
+    return re.sub(r"\d+", "<id>", line)
+
+
 ENTRY_JS = """([selector, index]) => {
   let entry = "";
   const block = document.querySelectorAll(selector)[index];
@@ -411,14 +417,20 @@ ENTRY_JS = """([selector, index]) => {
 @pytest.mark.parametrize(("example", "index", "text"), pasted_lines() or [pytest.param(None, 0, "", id="none")])
 def test_search_finds_pasted_error(example, index, text, browser, record_property):
     """Paste the line into the search box of the troubleshooting page, as its first paragraph asks:
-    the first result is that page, and it links to the entry quoting the line."""
+    the first result is that page, and its first section is the entry quoting the line (or another
+    entry quoting the same line but for the example ids: the line cannot tell them apart)."""
     if example is None:
         pytest.skip(f'{TROUBLESHOOTING}: no block is marked <!-- check: reproduces="..." -->')
     record_property("example", str(example))
     where = example.where(index)
+    shown = blocks(TROUBLESHOOTING)
+    # The page's project and group ids (42, 43, 7) stand for the reader's own: lines that differ
+    # only in them are the same line to a reader.
+    same_line = [shown.index(e) for e, _, line in (p.values for p in pasted_lines()) if ids(line) == ids(text)]
     with browser.visit(page_path(TROUBLESHOOTING), where, wait="load") as visit:
         page = visit.page
-        entry = page.evaluate(ENTRY_JS, [CODE_BLOCKS, blocks(TROUBLESHOOTING).index(example)])
+        entry = page.evaluate(ENTRY_JS, [CODE_BLOCKS, shown.index(example)])
+        entries = {page.evaluate(ENTRY_JS, [CODE_BLOCKS, i]) for i in same_line}
         page.evaluate("text => navigator.clipboard.writeText(text)", text)
         page.locator("input.md-search__input").click()
         page.keyboard.press("ControlOrMeta+V")
@@ -433,6 +445,7 @@ def test_search_finds_pasted_error(example, index, text, browser, record_propert
         problems.append(f"{where}: pasting into the search box gave {pasted!r}")
     elif not links or links[0] != want:
         problems.append(f"{where}: searching for {text!r} gives {links[:1]} first, not {want}")
-    elif f"{want}#{entry}" not in links:
-        problems.append(f"{where}: searching for {text!r} lists {want} first, without its entry #{entry}")
+    elif len(links) < 2 or links[1] not in {f"{want}#{e}" for e in entries}:
+        first_section = links[1] if len(links) > 1 else "no section"
+        problems.append(f"{where}: searching for {text!r} shows {first_section} first, not its entry #{entry}")
     assert not problems, "\n".join(problems)

@@ -17,12 +17,14 @@ from pathlib import Path
 from .. import uv_releases
 from ..uv_under_test import current, minor_of
 from .loader import Finding, Map
-from .model import GUIDE, VAR_RE, Pipeline, Rules, at, expand
+from .model import GUIDE, VAR_RE, Pipeline, Rules, at, expand, flatten, is_powershell
 
 ROOT = Path(__file__).resolve().parents[3]
 UV_IMAGE_RE = re.compile(
     r"^(?:ghcr\.io/astral-sh/uv|(?:docker\.io/)?astral/uv)(?::(?P<tag>[^@\s]+))?(?:@\S+)?$"
 )
+# A script command that runs uv or uvx (after `cd dir &&`, `time`, `exec`...).
+RUNS_UV = re.compile(r"(?:^|[;&|(]\s*|\b(?:exec|time|then|do)\s+)uvx?(?:\s|$)", re.MULTILINE)
 VERSIONED_TAG = re.compile(r"(?P<version>\d+\.\d+(?:\.\d+)?)(?:-(?P<rest>.+))?")
 
 
@@ -141,9 +143,35 @@ def image_name(value) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def runs_uv(p: Pipeline, name) -> bool:
+    """Whether job `name`'s before_script or script runs uv or uvx."""
+    lines = (p.resolve(p.defined(name, key)[0]) for key in ("before_script", "script"))
+    return any(isinstance(t, str) and RUNS_UV.search(t) for value in lines for t in flatten(value))
+
+
 def image_findings(p: Pipeline, rules: Rules = GUIDE) -> list[Finding]:
-    """uv images must exist (for the pinned uv in the guide), with the block's own variables expanded."""
+    """uv images must exist (for the pinned uv in the guide), with the block's own variables expanded.
+
+    In the guide, a job that runs uv also names its image (in the job, `default:`, or what it
+    extends in the same block): pasted alone, it must not depend on the runner's default image.
+    Jobs on Windows runners install uv themselves and run no image; a job extending a template the
+    block does not show, or a pipeline with remote includes, may get its image from there.
+    """
     found = []
+    if not rules.reader and not p.remote:
+        for name in p.jobs:
+            elsewhere = any(parent not in p.data for parent in p.extends(name))
+            if elsewhere or p.defined(name, "image")[1] is not None or is_powershell(p, name):
+                continue
+            if runs_uv(p, name):
+                found.append(
+                    at(
+                        p.data.key_nodes.get(name),
+                        f"job `{name}` runs uv but names no image: pasted alone it runs in the runner's "
+                        "default image, which has no uv; give it one (in the job, `default:` or a "
+                        "template it extends)",
+                    )
+                )
     for name in p.contexts() or [None]:
         if name is None:
             owner = p.data.get("default") if isinstance(p.data.get("default"), Map) else p.data
