@@ -72,7 +72,7 @@ def next_minor(version: str) -> str:
 
 @dataclass(frozen=True)
 class UvUnderTest:
-    version: str  # "0.13.9"
+    version: str  # "X.Y.Z"
     binary: Path  # the `uv` executable; `uvx` is next to it
     pinned: str  # the pin in pyproject.toml: the version the guide's files name
 
@@ -256,9 +256,9 @@ def resolve(spec: str, progress=None) -> UvUnderTest:
         try:
             version = str(Version(spec))
         except InvalidVersion:
-            raise ToolError(f"--uv {spec}: expected a uv release such as 0.13.9, or `latest`") from None
+            raise ToolError(f"--uv {spec}: expected a uv release such as 1.2.3, or `latest`") from None
         if not re.fullmatch(r"\d+\.\d+\.\d+", version):
-            raise ToolError(f"--uv {spec}: expected a uv release such as 0.13.9, or `latest`")
+            raise ToolError(f"--uv {spec}: expected a uv release such as 1.2.3, or `latest`")
     if version == pin:
         return UvUnderTest(version, VENV_UV, pin)
     if not _installed(version).exists():
