@@ -192,8 +192,8 @@ def _download(wheel: Wheel, folder: Path) -> Path:
 def install(version: str, wheels: list[Wheel], progress) -> Path:
     """uv `version` from its wheel into .tools/uv/<version>/ (once, under a lock); its `uv`.
 
-    The folder also keeps that wheel and uv_build's of the same version, which the stand-in for
-    PyPI serves to jobs (`served`)."""
+    The folder also keeps that wheel and uv_build's of the same version when there is one, which
+    the stand-in for PyPI serves to jobs (`served`)."""
     binary = _installed(version)
     if binary.exists():
         return binary
@@ -203,8 +203,11 @@ def install(version: str, wheels: list[Wheel], progress) -> Path:
         if binary.exists():
             return binary
         wheel = wheel_for(version, wheels)
-        backend = wheel_for(version, index_wheels(BUILD_INDEX), BUILD_INDEX)
-        progress(f"installing uv {version} from {wheel.url} into {binary.parent.relative_to(ROOT)} (once) ...")
+        # Not every uv release has a uv_build release of the same version.
+        backend = next((w for w in index_wheels(BUILD_INDEX) if w.version == version), None)
+        also = f" and uv_build {version}" if backend else f" (uv_build {version} is not on {BUILD_INDEX})"
+        where = binary.parent.relative_to(ROOT)
+        progress(f"installing uv {version}{also} from {wheel.url.rsplit('/', 1)[0]}/ into {where} (once) ...")
         with tempfile.TemporaryDirectory(dir=INSTALLS) as tmp:
             folder = Path(tmp) / version
             folder.mkdir()
@@ -212,7 +215,8 @@ def install(version: str, wheels: list[Wheel], progress) -> Path:
                 for name in ("uv", "uvx"):
                     (folder / name).write_bytes(archive.read(f"uv-{version}.data/scripts/{name}"))
                     (folder / name).chmod(0o755)
-            _download(backend, folder)
+            if backend:
+                _download(backend, folder)
             folder.rename(binary.parent)
     return binary
 
