@@ -207,7 +207,7 @@ def install(version: str, wheels: list[Wheel], progress) -> Path:
         backend = next((w for w in index_wheels(BUILD_INDEX) if w.version == version), None)
         also = f" and uv_build {version}" if backend else f" (uv_build {version} is not on {BUILD_INDEX})"
         where = binary.parent.relative_to(ROOT)
-        progress(f"installing uv {version}{also} from {wheel.url.rsplit('/', 1)[0]}/ into {where} (once) ...")
+        progress(f"installing uv {version}{also} from {INDEX} into {where} (once) ...")
         with tempfile.TemporaryDirectory(dir=INSTALLS) as tmp:
             folder = Path(tmp) / version
             folder.mkdir()
