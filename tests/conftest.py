@@ -47,20 +47,6 @@ def registry(tmp_path, sandbox) -> Registry:
         yield reg
 
 
-@pytest.fixture
-def uv_pin(monkeypatch):
-    """The pin as the uv under test for one test, whatever `--uv` names: for tests of the checker
-    itself, whose expected messages are written for the pin."""
-    from harness.uv_under_test import ENV_BINARY, ENV_VERSION, VENV_UV, current, pinned
-
-    monkeypatch.setenv(ENV_VERSION, pinned())
-    monkeypatch.setenv(ENV_BINARY, str(VENV_UV))
-    current.cache_clear()
-    yield current()
-    monkeypatch.undo()
-    current.cache_clear()
-
-
 @pytest.fixture(scope="session")
 def gitlab_ci_local() -> Tools:
     """gitlab-ci-local and Node 22 (installed into .tools/ on first use)."""

@@ -20,8 +20,6 @@ from harness import gitlab, reader, uv_releases
 from harness.collect import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reader"
-# The checker on its own fixtures, whose expectations are written for the pin (conftest.py).
-pytestmark = pytest.mark.usefixtures("uv_pin")
 FILES = sorted([*FIXTURES.glob("*.yml"), *(FIXTURES / "project").glob("*.yml")])
 COMMENT = re.compile(r"#\s*(expect|note):\s*(.+?)(?=\s*#\s*(?:expect|note):|\s*$)")
 

@@ -13,8 +13,6 @@ from harness import secrets, shell
 from harness.collect import ROOT, Example, collect_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shell"
-# The checker on its own fixtures, whose expectations are written for the pin (conftest.py).
-pytestmark = pytest.mark.usefixtures("uv_pin")
 REL = FIXTURES.relative_to(ROOT).as_posix()
 
 

@@ -18,12 +18,10 @@ import pytest
 from harness import bump, drift, quoted
 from harness.collect import Example
 from harness.gitlab import check_text
-from harness.uv_under_test import ENV_BINARY, ENV_VERSION, copy_project, current, next_minor
+from harness.uv_under_test import ENV_BINARY, ENV_VERSION, VENV_UV, copy_project, current, next_minor, pinned
 from harness.versions import bump_lines, drift_or_problems
 
 FIXTURES = Path(__file__).parent / "fixtures" / "drift"
-# The checker on its own fixtures, whose expectations are written for the pin (conftest.py).
-pytestmark = pytest.mark.usefixtures("uv_pin")
 
 
 @pytest.fixture(autouse=True)
@@ -34,8 +32,19 @@ def _kind(record_property):
     drift.take()
 
 
+@pytest.fixture(autouse=True)
+def uv_pin(monkeypatch):
+    """The pin as the uv under test, whatever `--uv` names: each test says which uv it looks at."""
+    monkeypatch.setenv(ENV_VERSION, pinned())
+    monkeypatch.setenv(ENV_BINARY, str(VENV_UV))
+    current.cache_clear()
+    yield
+    monkeypatch.undo()
+    current.cache_clear()
+
+
 @pytest.fixture
-def under_test(monkeypatch):
+def under_test(monkeypatch, uv_pin):
     """Make another uv the uv under test of this process for one test."""
 
     def use(version: str, binary: Path | None = None):

@@ -45,6 +45,9 @@ UV_CHECKS = {
     "runner",
     "isolation",
     "dockerfile-build",
+    "yaml-checker",
+    "reader-checker",
+    "shell-checker",
 }
 PROPERTY = "drift"
 REPORT = "drift-report.md"  # in the repository root, git-ignored; a CI job keeps it as an artifact

@@ -41,9 +41,9 @@ def site_values():
 def image_problem(ref: str) -> str | None:
     """Why `ref` is not an image uv publishes for the uv under test (None when it is, or not uv's).
 
-    The tag must name the pin (or its X.Y): with another uv under test (`--uv`), a tag that names
-    the pin is drift the versions check reports once, and here the tag is looked up as that uv
-    publishes it (the pin's version swapped for the other's).
+    The tag must name the pin (or its X.Y). With another uv under test (`--uv`) it may name that
+    uv too (as after `--bump`); a tag that names the pin is then drift the versions check reports
+    once, and here the tag is looked up as that uv publishes it (the pin's version swapped for it).
     """
     m = UV_IMAGE_RE.match(ref)
     if not m:
@@ -52,11 +52,11 @@ def image_problem(ref: str) -> str | None:
     uv = current()
     tag = m["tag"] or "latest"
     version = re.match(r"(\d+\.\d+(?:\.\d+)?)(?=-|$)", tag)
-    if version and version[1] not in (uv.pinned, minor_of(uv.pinned)):
+    if version and version[1] not in (uv.pinned, minor_of(uv.pinned), uv.version, uv.minor):
         return f"image `{ref}` uses uv {version[1]}: pin the uv version the guide tests: {uv.pinned}"
     rest = tag[version.end() + 1 :] if version else tag
     if version:
-        tag = (uv.version if version[1] == uv.pinned else uv.minor) + tag[version.end() :]
+        tag = (uv.version if version[1] in (uv.pinned, uv.version) else uv.minor) + tag[version.end() :]
     if tag in macros.image_tags(uv.version) and (rest in ("", "latest") or uv_releases.published(rest, uv.version)):
         return None
     hint = ""

@@ -324,12 +324,13 @@ def _key_file_findings(cache: Map, values: dict, rules: Rules) -> list[Finding]:
 def _version_problem(version: str, what: str, rules: Rules) -> tuple[str, str] | None:
     """(level, message) for a uv version pinned outside an image tag.
 
-    The guide must name its pin (a literal of the pin that another uv under test would change is
-    drift, which the versions check reports once); a reader's file may name any published uv.
+    The guide must name its pin, or with another uv under test that uv (a literal of the pin is
+    then drift, which the versions check reports once); a reader's file may name any published uv.
     """
-    pinned = current().pinned
+    uv = current()
+    pinned = uv.pinned
     if not rules.reader:
-        if version in (pinned, minor_of(pinned)):
+        if version in (pinned, minor_of(pinned), uv.version, uv.minor):
             return None
         return "error", f"{what} installs uv {version}: pin the uv version the guide tests: {pinned}"
     found = uv_releases.release(version) if version.count(".") == 2 else uv_releases.newest_of(version)
