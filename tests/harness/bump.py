@@ -101,7 +101,8 @@ def apply_literals(old: str, new: str, root: Path = ROOT) -> list[str]:
             continue
         _write_lines(path, moved)
         rel = path.relative_to(root).as_posix()
-        changed += [f"{rel}:{n}: `{a.strip()}` -> `{b.strip()}`" for n, (a, b) in enumerate(zip(lines, moved), 1) if a != b]
+        pairs = enumerate(zip(lines, moved), 1)
+        changed += [f"{rel}:{n}: `{a.strip()}` -> `{b.strip()}`" for n, (a, b) in pairs if a != b]
     return changed
 
 

@@ -215,7 +215,8 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 @contextlib.contextmanager
 def start_pypi(root: Path, dists: list[Dist]) -> Iterator[PyPI]:
-    """Serve `dists` and whatever is added to `root`/files as PyPI; stop on exit."""
+    """Serve `dists` (with another uv under test, its wheels too: harness/uv_under_test.py `served`)
+    and whatever is added to `root`/files as PyPI; stop on exit."""
     (root / "files").mkdir(parents=True, exist_ok=True)
     (root / "certs").mkdir(exist_ok=True)
     ca_file = root / "certs" / "pypi-ca.pem"

@@ -106,7 +106,9 @@ def assert_shows(block: Example, output: str) -> None:
     new = rewrite(block, output)
     old = _quoted_lines(block)
     if new is None:  # drift a person must look at: the first line uv no longer prints
-        lost = [i for i, line in enumerate(old) if line.strip() and mismatch(replace(block, source=line + "\n"), output)]
+        lost = [
+            i for i, line in enumerate(old) if line.strip() and mismatch(replace(block, source=line + "\n"), output)
+        ]
         at = lost[0] if lost else 0
         drift.note(
             drift.Drift(

@@ -1,11 +1,13 @@
-"""Run a .gitlab-ci.yml for real: gitlab-ci-local's shell executor, the pinned uv, the local registry.
+"""Run a .gitlab-ci.yml for real: gitlab-ci-local's shell executor, the uv under test, the local registry.
 
 Each run gets a git repository inside the sandbox holding the sample project
-(tests/fixtures/sample-project/) and the example as its .gitlab-ci.yml. gitlab-ci-local runs the
-pipeline with `--force-shell-executor --shell-isolation`: every job runs natively in its own copy of
-the repository, artifacts and caches move between jobs only as declared. `image:` and `services:`
-are ignored by the shell executor: jobs run with the sandbox's Python and the pinned uv instead of
-the image's, which is the point (the uv the guide documents is the uv that runs). One part of the
+(tests/fixtures/sample-project/, its uv_build bounds set for the uv under test) and the example as
+its .gitlab-ci.yml. gitlab-ci-local runs the pipeline with `--force-shell-executor
+--shell-isolation`: every job runs natively in its own copy of the repository, artifacts and caches
+move between jobs only as declared. `image:` and `services:` are ignored by the shell executor: jobs
+run with the sandbox's Python and the uv under test (the pin, or the release `--uv` names;
+harness/uv_under_test.py) instead of the image's, which is the point (the uv the guide documents is
+the uv that runs). One part of the
 image is kept: a job whose image takes its Python version from a variable (`python$PYTHON_VERSION`,
 as in a test matrix) finds that version first on PATH as `python3` and `python` (see image_pythons).
 
