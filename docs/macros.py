@@ -1,6 +1,8 @@
 """Values the pages must not retype: one source for the site (mkdocs-macros) and the checker.
 
-The uv version is read from the exact pin in pyproject.toml, so bumping uv is one edit there.
+The uv version is read from the exact pin in pyproject.toml, so bumping uv is one edit there. When
+the checker runs against another release (`uv run pytest --uv VERSION`, tests/harness/uv_under_test.py),
+it names that release in GUIDE_UV_VERSION, and the pages render for it.
 The image data follows uv's "Available images" list (docs/guides/integration/docker.md, as of the
 uv 0.12 and 0.13 releases) and the removals of uv 0.10.0 (https://github.com/astral-sh/uv/pull/17755).
 It leaves out the Python 3.15 release-candidate images (`python3.15-rc-*`,
@@ -9,6 +11,7 @@ https://github.com/astral-sh/uv/issues/22459); docs/images.md says so.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -24,7 +27,8 @@ def _pinned_uv() -> str:
     raise LookupError("pyproject.toml: the checker group must pin uv exactly (uv==X.Y.Z)")
 
 
-UV_VERSION = _pinned_uv()
+PINNED_UV = _pinned_uv()
+UV_VERSION = os.environ.get("GUIDE_UV_VERSION") or PINNED_UV
 UV_MINOR = ".".join(UV_VERSION.split(".")[:2])
 # The Python the guide's examples use, and the image base it recommends.
 PYTHON_VERSION = "3.12"
@@ -105,8 +109,8 @@ def image_tags(uv_version: str = UV_VERSION) -> frozenset[str]:
 # --- reference data ------------------------------------------------------------------------------
 # One row per setting a CI job is likely to need. `env` is the variable uv reads (the YAML checker
 # rejects UV_* names the pinned uv does not know); `flag` and `setting` are the command-line and
-# pyproject.toml/uv.toml forms ("" when there is none), each checked by hand against uv 0.13.9's
-# --help and its "unknown field" list; `page` is where the guide uses it.
+# pyproject.toml/uv.toml forms ("" when there is none); tests/test_prose.py checks each variable
+# and flag of the table against the uv under test; `page` is where the guide uses it.
 UV_SETTINGS: list[dict[str, str]] = [
     {
         "env": "UV_CACHE_DIR",

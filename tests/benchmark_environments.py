@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness.registry import start_registry  # noqa: E402
 from harness.runner import SAMPLE_PROJECT  # noqa: E402
 from harness.sandbox import Sandbox, make_sandbox  # noqa: E402
+from harness.uv_under_test import copy_project  # noqa: E402
 
 DEV_GROUP = ["pytest==9.2.0", "ruff==0.17.6", "mypy==2.4.1"]
 PYPI = "https://pypi.org/simple"
@@ -62,7 +63,7 @@ def _tls_settings() -> dict[str, str]:
 def make_project(where: Path, sandbox: Sandbox, env: dict[str, str]) -> Path:
     """A copy of the sample project with DEV_GROUP as its `dev` group, locked against the local index."""
     project = where / "project"
-    shutil.copytree(SAMPLE_PROJECT, project, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+    copy_project(SAMPLE_PROJECT, project)
     pyproject = project / "pyproject.toml"
     group = ", ".join(f'"{r}"' for r in DEV_GROUP)
     # The local index has the wheels for this Python on Linux only: resolve for that environment.

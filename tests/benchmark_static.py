@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import gitlab, reader, shell  # noqa: E402
 from harness.collect import ROOT, examples  # noqa: E402
+from harness.uv_under_test import current  # noqa: E402
 
 
 def median_seconds(fn, repeat: int = 7, number: int = 1) -> float:
@@ -150,7 +151,7 @@ def reader_figures() -> None:
         rules = gitlab.Rules(reader=True, project=Path(tmp))
         every = median_seconds(lambda: reader.check_file(path), repeat=5)
         yaml_only = median_seconds(lambda: gitlab.check_text(text, rules=rules, root=Path(tmp)), repeat=5)
-        uv = Path(sys.executable).with_name("uv")
+        uv = current().binary
         command = [str(uv), "run", "--project", str(ROOT), "pytest", "--pipeline", str(path)]
         end_to_end = median_seconds(lambda: subprocess.run(command, capture_output=True, cwd=tmp), repeat=5)
     lines = text.count("\n")

@@ -78,17 +78,68 @@ def pytest_sessionstart(session):
         write(f"the wheelhouse is not available: {exc}")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Differences from the pin a check noted (harness/drift.py) travel with the test's report."""
+    outcome = yield
+    if item.config.getoption("uv"):
+        from harness import drift
+
+        if found := drift.take():
+            outcome.get_result().user_properties.append((drift.PROPERTY, [d.as_property() for d in found]))
+
+
+def _reports(stats) -> list:
+    """The reports of the run the summary counts: each test's call, and setups that were skipped."""
+    return [
+        r
+        for outcome in ("passed", "failed", "skipped", "xfailed", "error")
+        for r in stats.get(outcome, [])
+        if getattr(r, "when", None) in ("call", "setup") and (r.when == "call" or r.skipped)
+    ]
+
+
+_DRIFT_LINES = pytest.StashKey[list]()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With --uv: the drift report (harness/drift.py), and with --bump the guide moved to that uv."""
+    config = session.config
+    if hasattr(config, "workerinput") or not config.getoption("uv"):
+        return
+    from harness import drift
+    from harness.uv_under_test import current
+
+    uv = current()
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    stats = reporter.stats if reporter else {}
+    every = [r for outcome in ("passed", "failed", "skipped", "xfailed", "error") for r in stats.get(outcome, [])]
+    found = drift.collect(every, uv.looking_ahead)
+    if uv.looking_ahead:
+        from harness.uv_under_test import VENV_UV
+
+        macros = (Path(config.rootpath) / "docs" / "macros.py").read_text().splitlines()
+        line = next(n for n, text in enumerate(macros, 1) if text.startswith("UV_SETTINGS"))
+        found += drift.new_variables(VENV_UV, uv.binary, uv.version, uv.pinned, f"docs/macros.py:{line}")
+    path = Path(config.rootpath) / drift.REPORT
+    path.write_text(drift.markdown(found, uv.version, uv.pinned, config.getoption("uv")))
+    lines = [*drift.summary(found), f"drift report: {path}"]
+    if config.getoption("bump"):
+        from harness.bump import bump
+
+        lines += bump(found, uv)
+    elif found and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED  # drift fails the run (a scheduled CI job)
+    config.stash[_DRIFT_LINES] = lines
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     from harness.report import summary_lines
 
     if hasattr(config, "workerinput"):
         return
-    reports = [
-        r
-        for outcome in ("passed", "failed", "skipped", "xfailed", "error")
-        for r in terminalreporter.stats.get(outcome, [])
-        if getattr(r, "when", None) in ("call", "setup") and (r.when == "call" or r.skipped)
-    ]
     terminalreporter.write_sep("=", "example checker summary")
-    for line in summary_lines(reports):
+    for line in summary_lines(_reports(terminalreporter.stats)):
+        terminalreporter.write_line(line)
+    for line in config.stash.get(_DRIFT_LINES, []):
         terminalreporter.write_line(line)

@@ -9,7 +9,6 @@ A block marked `unsafe` shows what not to do: a secrets finding must reject it.
 from __future__ import annotations
 
 import re
-import shutil
 import warnings
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from effects.containers import DOCKERFILES
 from harness import dockerfile, shell
 from harness.collect import ROOT, Example, examples
 from harness.runner import SAMPLE_PROJECT
+from harness.uv_under_test import copy_project
 
 LANGUAGES = dockerfile.LANGUAGES
 
@@ -125,8 +125,7 @@ def _page_module(example: Example) -> str:
 
 def _context(sandbox) -> Path:
     context = sandbox.root / "work" / "context"
-    shutil.copytree(SAMPLE_PROJECT, context, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
-    return context
+    return copy_project(SAMPLE_PROJECT, context)
 
 
 # --- the checks on broken fixtures ----------------------------------------------------------------

@@ -8,11 +8,11 @@ test module shown whole runs its tests (`unittest.main()`), and a failure fails 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from harness.collect import ROOT, Example, examples
+from harness.uv_under_test import copy_project
 from pytest_examples import CodeExample
 
 LANGUAGES = ("python", "py")
@@ -48,7 +48,7 @@ def test_python_runs(example, sandbox, record_property, request):
     record_property("check", "python-run")
     record_property("example", str(example))
     project = sandbox.root / "work" / "project"
-    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+    copy_project(SAMPLE, project)
     script = sandbox.root / "work" / "block.py"
     script.write_text(example.source)
     command = ["uv", "run", "--locked", "--offline", "--no-dev", "python", str(script)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import socket
 import urllib.error
 import urllib.request
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from harness.collect import ROOT
 from harness.registry import start_registry
+from harness.uv_under_test import copy_project, current
 
 SAMPLE = ROOT / "tests" / "fixtures" / "sample-project"
 
@@ -26,7 +26,7 @@ def _report(record_property):
 def project(sandbox) -> Path:
     """A copy of the sample project with its distributions built in dist/."""
     copy = sandbox.root / "work" / "sample"
-    shutil.copytree(SAMPLE, copy)
+    copy_project(SAMPLE, copy)
     assert sandbox.run(["uv", "build", "--all-packages"], cwd=copy).returncode == 0
     return copy
 
@@ -39,7 +39,7 @@ def public_dist(sandbox) -> Path:
     (src / "src" / "public_helper" / "__init__.py").write_text("ANSWER = 42\n")
     (src / "pyproject.toml").write_text(
         '[project]\nname = "public-helper"\nversion = "3.0"\n'
-        '[build-system]\nrequires = ["uv_build>=0.13.9,<0.14"]\nbuild-backend = "uv_build"\n'
+        f'[build-system]\nrequires = ["{current().build_requires}"]\nbuild-backend = "uv_build"\n'
     )
     assert sandbox.run(["uv", "build", "--wheel"], cwd=src).returncode == 0
     (wheel,) = (src / "dist").glob("*.whl")

@@ -7,13 +7,13 @@ job's own error; its working twin passes, so the failure comes from the break, n
 from __future__ import annotations
 
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 from harness.collect import ROOT
 from harness.runner import PipelineError, merge_request_variables, run_pipeline
+from harness.uv_under_test import copy_project
 
 PIPELINES = ROOT / "tests" / "fixtures" / "pipelines"
 
@@ -31,9 +31,9 @@ def where(name: str, text: str) -> str:
 
 @pytest.fixture
 def sample_wheels(sandbox) -> list[Path]:
-    """The sample project's distributions, built offline by the pinned uv."""
+    """The sample project's distributions, built offline by the uv under test."""
     project, out = sandbox.root / "sample-copy", sandbox.root / "dists"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "sample-project", project)
+    copy_project(ROOT / "tests" / "fixtures" / "sample-project", project)
     result = sandbox.run(["uv", "build", "--all-packages", "--out-dir", str(out)], cwd=project)
     assert result.returncode == 0, result.stderr
     return sorted(out.iterdir())

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import functools
 import re
-import shutil
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
 from harness.collect import ROOT, Example, examples
 from harness.kinds import toml_for_uv
+from harness.uv_under_test import copy_project, current
 
 LANGUAGES = ("toml",)
 
@@ -50,7 +48,7 @@ def _sample_file(example: Example) -> str | None:
 
 @functools.cache
 def _uv_binary() -> bytes:
-    return Path(sys.executable).with_name("uv").read_bytes()
+    return current().binary.read_bytes()
 
 
 def _uv_knows_word(word: str) -> bool:
@@ -81,7 +79,7 @@ def test_uv_accepts_the_settings(example, sandbox, record_property):
     project = sandbox.root / "work" / "project"
     shown = _sample_file(example)
     if shown is not None:
-        shutil.copytree(ROOT / SAMPLE, project, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+        copy_project(ROOT / SAMPLE, project)
         (project / shown).write_text(example.source)
         command = ["uv", "lock", "--check", "--offline"]
     else:

@@ -25,7 +25,7 @@ What a check can look at (harness/runner.py, PipelineRun): `run.jobs[name]` with
 `.dir` (the job's own copy of the project, its CI_PROJECT_DIR) and `.artifacts`; `parallel:` jobs
 appear once per instance (`"test: [3.11]"`, `"shards: [1/2]"`); `run.cache_dirs()` the saved caches;
 `run.registry` (files(), index_url(), authenticated(url)); `run.sandbox.run(...)` to run anything
-else (e.g. install from the registry into a fresh venv). Jobs run natively with the pinned uv and the
+else (e.g. install from the registry into a fresh venv). Jobs run natively with the uv under test and the
 sandbox's Python 3.11; a job whose image names its Python through a variable (`python$PYTHON_VERSION`)
 gets that version as `python3` (3.12 and 3.13 are in the sandbox too).
 """

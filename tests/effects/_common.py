@@ -12,6 +12,7 @@ import zipfile
 from pathlib import Path
 
 from harness.pypi import start_pypi
+from harness.uv_under_test import current
 from harness.wheelhouse import ensure_wheelhouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def make_wheel(directory: Path, name: str, version: str, module_source: str) -> 
 
 
 def run_uv(args: list[str], cwd: Path, scratch: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """The pinned uv, isolated in `scratch` (HOME, caches, config), for preparing a project."""
+    """The uv under test, isolated in `scratch` (HOME, caches, config), for preparing a project."""
     for name in ("home", "cache", "config", "tmp"):
         (scratch / name).mkdir(parents=True, exist_ok=True)
     base = {
@@ -95,7 +96,7 @@ def run_uv(args: list[str], cwd: Path, scratch: Path, env: dict[str, str]) -> su
         "UV_NO_PROGRESS": "1",
         "UV_HTTP_RETRIES": "0",
     }
-    uv = Path(sys.executable).with_name("uv")
+    uv = current().binary
     # PyPI (for the sample project's dev group) is the wheelhouse, as in the pipelines.
     with start_pypi(scratch / "pypi", ensure_wheelhouse()) as pypi:
         return subprocess.run(

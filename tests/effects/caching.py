@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from effects import effect, macros
+from effects import effect
 from effects._common import cache_keys, imports, log_of, sandbox_python
+from harness.uv_under_test import current
 
 
 def _edited(key_file: str, prepare=None):
@@ -47,7 +48,7 @@ def assert_key_follows(run, key_file: str, prepare=None) -> None:
 
 @effect("snippets/caching/lockfile-key.yml")
 def one_cache_keyed_on_uv_version_and_lockfile(run):
-    prefix = f"uv-{macros().UV_VERSION}-"
+    prefix = f"uv-{current().pinned}-"
     keys = cache_keys(run)
     assert any(k.startswith(prefix) for k in keys), f"no cache key starts with {prefix}: {sorted(keys)}"
     assert all((c / ".uv-cache").is_dir() for c in run.cache_dirs()), "a saved cache lacks .uv-cache"

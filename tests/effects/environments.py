@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from effects import effect, macros
+from effects import effect
 from effects._common import (
     cache_keys,
     imports,
@@ -15,6 +15,7 @@ from effects._common import (
     sandbox_python,
     sandbox_root,
 )
+from harness.uv_under_test import current
 
 CREATED = "Creating virtual environment at: .venv"
 
@@ -35,7 +36,7 @@ def the_test_job_reuses_the_cached_venv_and_leaves_the_cache_as_it_was(run):
     test_log = log_of(run, "test")
     assert CREATED not in test_log, "the test job made a new .venv instead of reusing the cached one"
     assert "Ran 2 tests" in test_log, "unittest did not run the sample's two tests"
-    prefix = f"venv-{macros().UV_VERSION}-python3.12-"
+    prefix = f"venv-{current().pinned}-python3.12-"
     assert any(k.startswith(prefix) for k in cache_keys(run)), f"no cache key starts with {prefix}"
     cached = [c / ".venv" for c in run.cache_dirs() if (c / ".venv").is_dir()]
     assert len(cached) == 1, f"expected one saved .venv, found {len(cached)}"

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 
-from effects import effect, macros
+from effects import effect
 from effects._common import imports, job_dir, log_of, sample_dists, sandbox_python
 from effects.caching import assert_key_follows
 from effects.publishing import assert_credentials_everywhere, publish_index
+from harness.uv_under_test import current
 
 
 @effect("snippets/index/uv-image.yml")
 def uv_reports_the_pinned_version_and_tests_pass(run):
-    """The `uv` job ran the uv the guide pins, synced the project and ran its tests."""
-    uv_version = macros().UV_VERSION
+    """The `uv` job ran the uv under test (the pin, unless `--uv` names another), synced the
+    project and ran its tests."""
+    uv_version = current().version
     log = log_of(run, "uv")
     assert re.search(rf"^uv {re.escape(uv_version)} \(", log, re.MULTILINE), f"`uv --version` did not print uv {uv_version}"
     assert "Ran 2 tests" in log, "the sample's two tests did not run"

@@ -14,13 +14,12 @@ the log shows which uv each call found. A missing or wrong PATH line leaves its 
 from __future__ import annotations
 
 import shlex
-import sys
 from pathlib import Path
 
 from effects import effect
 from effects._common import log_of, sandbox_root
+from harness.uv_under_test import current
 
-UV = Path(sys.executable).with_name("uv")  # the pinned uv (pyproject.toml)
 STAND_IN_LOG = "installed-uv.log"  # in the sandbox root, outside every job's directory
 
 
@@ -30,7 +29,7 @@ def _stand_in(workdir: Path, registry) -> None:
     bin_dir.mkdir(parents=True, exist_ok=True)
     log = shlex.quote(str(root / STAND_IN_LOG))
     script = bin_dir / "uv"
-    script.write_text(f'#!/bin/sh\nprintf \'%s\\n\' "$*" >> {log}\nexec {shlex.quote(str(UV))} "$@"\n')
+    script.write_text(f'#!/bin/sh\nprintf \'%s\\n\' "$*" >> {log}\nexec {shlex.quote(str(current().binary))} "$@"\n')
     script.chmod(0o755)
 
 

@@ -1,18 +1,35 @@
-"""Effect of the pipeline on docs/pages.md: this project's own `pages` job builds this site.
+"""Effects of the pipeline on docs/pages.md: this project's own pipeline.
 
-The run's repository holds this project's files instead of the sample project, and only the `pages`
-job runs (the `checks` job runs this very suite). The job must leave the built site as its artifact:
-`public/index.html` and a page for every page in mkdocs.yml's nav.
+The run's repository holds this project's files instead of the sample project. The `checks` job,
+which runs this very suite, never runs here.
+
+- push: only the `pages` job runs (`checks` is left out by name); it must leave the built site as its
+  artifact, `public/index.html` and a page for every page in mkdocs.yml's nav.
+- schedule: the rules run the `drift` job and nothing else. It runs `bash .ci/run --uv latest` for
+  real, with three differences from
+  GitLab, each because of this sandbox and none hidden:
+  * The pin stands in for `latest`: the sandbox has no PyPI to ask which uv release is the newest
+    (its stand-in serves a fixed wheelhouse), so GUIDE_UV_LATEST names the pin
+    (harness/uv_under_test.py) and the job says so in its log. The report must say "No drift".
+  * The stand-in serves the wheelhouse, not the checker's own packages (Playwright and the rest),
+    so the job uses this suite's environment (UV_PROJECT_ENVIRONMENT, read-only with UV_NO_SYNC)
+    and this checkout's installed tools (`.tools`, a link the copy commits) instead of installing
+    them.
+  * PYTEST_ADDOPTS narrows the job's run to the version and prose checks: the whole suite inside
+    its own pipeline would run this job again.
+  The job must keep drift-report.md as its artifact.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
 import yaml
 from effects import effect
-from effects._common import ROOT
+from effects._common import ROOT, log_of
+from harness.uv_under_test import ENV_LATEST, current
 
 def _project_files() -> list[str]:
     """This repository's files, as a clone of it has them (tracked and new, not ignored)."""
@@ -38,6 +55,25 @@ def _this_project(workdir, registry):
             shutil.copy2(ROOT / name, workdir / name)
 
 
+def _this_project_with_its_tools(workdir, registry):
+    """This project, and a link to the tools this checkout installed (gitlab-ci-local, the
+    wheelhouse), committed so that the job's own copy of the repository has it too."""
+    _this_project(workdir, registry)
+    (workdir / ".tools").symlink_to(ROOT / ".tools")
+    ignore = workdir / ".gitignore"
+    ignore.write_text("".join(line for line in ignore.read_text().splitlines(True) if line.strip() != "/.tools"))
+
+
+# The suite's own environment for the job, and its run narrowed (see the module docstring).
+DRIFT_JOB_SETUP = {
+    "CI_PIPELINE_SOURCE": "schedule",
+    ENV_LATEST: current().pinned,
+    "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv"),
+    "UV_NO_SYNC": "1",
+    "PYTEST_ADDOPTS": "tests/test_versions.py tests/test_prose.py",
+}
+
+
 def _nav_pages(nav) -> list[str]:
     found = []
     for item in nav:
@@ -46,9 +82,8 @@ def _nav_pages(nav) -> list[str]:
     return found
 
 
-@effect(".gitlab-ci.yml", jobs=["pages"], prepare=_this_project)
+@effect(".gitlab-ci.yml", scenario="push", jobs=["pages"], ran=["pages"], prepare=_this_project)
 def the_site_is_the_pages_artifact(run):
-    assert list(run.jobs) == ["pages"], f"jobs that ran: {list(run.jobs)}"
     artifacts = run.jobs["pages"].artifacts
     assert artifacts is not None, "the pages job uploaded no artifacts"
     public = artifacts / "public"
@@ -67,3 +102,25 @@ def the_site_is_the_pages_artifact(run):
     assert not installed & {"pytest", "check_jsonschema", "pypiserver"}, (
         f"the job installed the checker's packages too: {sorted(installed & {'pytest', 'check_jsonschema', 'pypiserver'})}"
     )
+
+
+@effect(
+    ".gitlab-ci.yml",
+    scenario="schedule",
+    ran=["drift"],  # not `checks`, not `pages`: their rules leave scheduled pipelines out
+    variables=DRIFT_JOB_SETUP,
+    prepare=_this_project_with_its_tools,
+)
+def a_scheduled_pipeline_checks_the_newest_uv_and_keeps_the_report(run):
+    log = log_of(run, "drift")
+    pin = current().pinned
+    assert f"uv under test: {pin}, which {ENV_LATEST} names as the newest" in log, (
+        f"the job did not take `--uv latest` as the pin {pin}"
+    )
+    artifacts = run.jobs["drift"].artifacts
+    assert artifacts is not None, "the drift job kept no artifacts"
+    report = (artifacts / "drift-report.md").read_text()
+    assert report.startswith(f"# Drift: uv {pin} (`--uv latest`) against the pin, uv {pin}"), report
+    assert "No drift" in report, report
+    result = re.search(r"^=+ (.*\bpassed\b.*) in [\d.]+s", log, re.MULTILINE)
+    assert result and "failed" not in result[1] and "error" not in result[1], log[-2000:]

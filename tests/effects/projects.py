@@ -6,7 +6,7 @@ import re
 from xml.etree import ElementTree
 
 import yaml
-from effects import effect, macros
+from effects import effect
 from effects._common import (
     assert_matrix_ran,
     cache_keys,
@@ -14,6 +14,7 @@ from effects._common import (
     job_dir,
     log_of,
 )
+from harness.uv_under_test import current
 
 
 @effect("snippets/projects/locked-test.yml")
@@ -29,7 +30,7 @@ def one_job_and_one_cache_per_python(run):
     assert_matrix_ran(run, versions)
     keys = cache_keys(run)
     for v in versions:
-        prefix = f"uv-{macros().UV_VERSION}-python{v}-"
+        prefix = f"uv-{current().pinned}-python{v}-"
         assert any(k.startswith(prefix) for k in keys), f"no cache for Python {v} (keys: {sorted(keys)})"
 
 

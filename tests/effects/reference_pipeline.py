@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from effects import effect, macros
+from effects import effect
 from effects._common import (
     assert_matrix_ran,
     cache_keys,
@@ -10,6 +10,7 @@ from effects._common import (
     venv_python_version,
 )
 from effects.publishing import assert_credentials_everywhere, publish_index
+from harness.uv_under_test import current
 
 
 @effect("snippets/reference-pipeline/pipeline.yml", tag="v2.0.0", prepare=publish_index)
@@ -22,5 +23,5 @@ def every_stage_ran_and_the_tag_was_published(run):
     assert_credentials_everywhere(run)
     keys = cache_keys(run)
     for version in versions:
-        prefix = f"uv-{macros().UV_VERSION}-python{version}-"
+        prefix = f"uv-{current().pinned}-python{version}-"
         assert any(k.startswith(prefix) for k in keys), f"no cache for Python {version} (keys: {sorted(keys)})"

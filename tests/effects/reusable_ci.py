@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import yaml
 
-from effects import effect, macros
+from effects import effect
 from effects._common import ROOT, log_of, sample_dists
+from harness.uv_under_test import current
 
 TEMPLATE = ROOT / "snippets" / "reusable-ci" / "templates" / "uv-test.yml"
 
@@ -25,7 +26,7 @@ def _tests_ran_on(run, job: str, python: str) -> None:
 def _template_defaults_to_the_pin() -> None:
     """The runner runs the pinned uv whatever the image tag says: the template must name that uv."""
     spec = next(yaml.safe_load_all(TEMPLATE.read_text()))["spec"]["inputs"]
-    pin = macros().UV_VERSION
+    pin = current().pinned
     default = spec["uv-version"]["default"]
     assert default == pin, f"{TEMPLATE.name}: uv-version defaults to uv {default}, not the pinned {pin}"
 

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 from .tls import QuietHandler
+from .uv_under_test import copy_project
 
 
 def static_handler(root: Path, *, user: str | None = None, password: str | None = None):
@@ -50,9 +51,9 @@ def simple_index(root: Path, prefix: str, wheels: list[Path]) -> None:
 
 
 def git_repository(source: Path, root: Path, path: str) -> None:
-    """A bare copy of the project `source` at root/path, ready for Git's "dumb" HTTP protocol."""
-    work = root.parent / (root.name + "-work")
-    shutil.copytree(source, work)
+    """A bare copy of the project `source` at root/path, ready for Git's "dumb" HTTP protocol (its
+    uv_build bounds those of the uv under test, as for every fixture project)."""
+    work = copy_project(source, root.parent / (root.name + "-work"))
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(root.parent),

@@ -39,6 +39,7 @@ import trustme
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from .sandbox import LOOPBACK, PROXY_VARIABLES
+from .uv_under_test import served
 from .wheelhouse import LOCK, Dist
 
 INDEX_HOST = "pypi.org"
@@ -214,12 +215,14 @@ class _Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
 
 @contextlib.contextmanager
 def start_pypi(root: Path, dists: list[Dist]) -> Iterator[PyPI]:
-    """Serve `dists` and whatever is added to `root`/files as PyPI; stop on exit."""
+    """Serve `dists` (with another uv under test, its wheels too: harness/uv_under_test.py `served`)
+    and whatever is added to `root`/files as PyPI; stop on exit."""
     (root / "files").mkdir(parents=True, exist_ok=True)
     (root / "certs").mkdir(exist_ok=True)
     ca_file = root / "certs" / "pypi-ca.pem"
     _tls()[0].cert_pem.write_to_path(str(ca_file))
     server = _Server(("127.0.0.1", 0), _Proxy)
+    dists = served(dists)
     pypi = PyPI(port=server.server_address[1], ca_file=ca_file, dists=dists, extra=root / "files")
     server.pypi = pypi
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

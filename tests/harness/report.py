@@ -9,6 +9,7 @@ Tests tell the report what they did through `record_property` (it crosses pytest
   not_runnable list of (line, reason) for script lines that cannot run here
   troubleshooting  "reproduced" or "marked: <reason>"
   screenshots  the folder where the browser check saved each page's screenshots
+  prose_terms  the kind ("command", "option", "name") of each uv term a page's prose shows
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def summary_lines(reports: list) -> list[str]:
     trouble = Counter()
     scenarios: dict[str, tuple[set, int, list]] = {}  # example -> (lines run, total, not runnable)
     screenshots = set()
+    prose: Counter[str] = Counter()
     for report in reports:
         props = _props(report)
         kind = props.get("check")
@@ -67,6 +69,7 @@ def summary_lines(reports: list) -> list[str]:
             trouble[props["troubleshooting"].split(":")[0]] += 1
         if "screenshots" in props:
             screenshots.add(props["screenshots"])
+        prose.update(props.get("prose_terms", []))
     for seen, total, unrunnable in scenarios.values():
         run_lines += len(seen)
         total_lines += total
@@ -82,6 +85,11 @@ def summary_lines(reports: list) -> list[str]:
         )
     if trouble:
         lines.append("troubleshooting: " + ", ".join(f"{n} {k}" for k, n in sorted(trouble.items())))
+    if prose:
+        lines.append(
+            f"uv in prose: {sum(prose.values())} terms checked (commands {prose['command']}, "
+            f"options {prose['option']}, UV_* names {prose['name']})"
+        )
     yaml_blocks = [e for page in pages for e in page.examples if e.lang in PIPELINE_LANGS]
     powershell = [job for e in yaml_blocks for job in powershell_jobs(e)]
     if powershell:  # harness/shell.py, powershell_jobs: why no parser checks them

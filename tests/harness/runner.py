@@ -1,11 +1,13 @@
-"""Run a .gitlab-ci.yml for real: gitlab-ci-local's shell executor, the pinned uv, the local registry.
+"""Run a .gitlab-ci.yml for real: gitlab-ci-local's shell executor, the uv under test, the local registry.
 
 Each run gets a git repository inside the sandbox holding the sample project
-(tests/fixtures/sample-project/) and the example as its .gitlab-ci.yml. gitlab-ci-local runs the
-pipeline with `--force-shell-executor --shell-isolation`: every job runs natively in its own copy of
-the repository, artifacts and caches move between jobs only as declared. `image:` and `services:`
-are ignored by the shell executor: jobs run with the sandbox's Python and the pinned uv instead of
-the image's, which is the point (the uv the guide documents is the uv that runs). One part of the
+(tests/fixtures/sample-project/, its uv_build bounds set for the uv under test) and the example as
+its .gitlab-ci.yml. gitlab-ci-local runs the pipeline with `--force-shell-executor
+--shell-isolation`: every job runs natively in its own copy of the repository, artifacts and caches
+move between jobs only as declared. `image:` and `services:` are ignored by the shell executor: jobs
+run with the sandbox's Python and the uv under test (the pin, or the release `--uv` names;
+harness/uv_under_test.py) instead of the image's, which is the point (the uv the guide documents is
+the uv that runs). One part of the
 image is kept: a job whose image takes its Python version from a variable (`python$PYTHON_VERSION`,
 as in a test matrix) finds that version first on PATH as `python3` and `python` (see image_pythons).
 
@@ -26,7 +28,6 @@ reason before the run, so the rest of the job still runs, and are reported as no
 from __future__ import annotations
 
 import base64
-import importlib.metadata
 import json
 import os
 import re
@@ -59,10 +60,10 @@ from .script_lines import (
     script_lines,
 )
 from .tools import NO_PIPELINE, ensure_tools
+from .uv_under_test import copy_project, current
 
 SAMPLE_PROJECT = ROOT / "tests" / "fixtures" / "sample-project"
 DEFAULT_TIMEOUT = 90.0
-UV_PIN = importlib.metadata.version("uv")  # the uv on the sandbox's PATH (pinned in pyproject.toml)
 
 class PipelineError(Exception):
     """The pipeline could not be set up; the message starts with file:line."""
@@ -199,7 +200,7 @@ def _manual_jobs(config: Map) -> list[str]:
 
 def _replace_not_runnable(text: str, config: Map) -> str:
     """The pipeline text with each not-runnable item replaced by an echo (line numbers kept)."""
-    lines = mark_not_runnable(config, script_lines(config), UV_PIN)
+    lines = mark_not_runnable(config, script_lines(config), current().version, current().pinned)
     edits = []
 
     def visit(value, node):
@@ -408,7 +409,7 @@ def _make_repo(
     branch: str | None = None,
     change=None,
 ) -> None:
-    shutil.copytree(SAMPLE_PROJECT, repo, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__"))
+    copy_project(SAMPLE_PROJECT, repo)
     (repo / ".gitlab-ci.yml").write_text(text)
     for name, source in files.items():
         (repo / name).parent.mkdir(parents=True, exist_ok=True)
@@ -583,7 +584,7 @@ def run_pipeline(
     job_lines = jobs_of(config)
     if not job_lines and "include" not in config:
         raise PipelineError(f"{where(1)}: no job to run (a fragment needs a host pipeline from its effect)")
-    lines = mark_not_runnable(config, script_lines(config), UV_PIN)
+    lines = mark_not_runnable(config, script_lines(config), current().version, current().pinned)
     run_text = _replace_not_runnable(text, config)
     files = included_files(config, base, where)
 

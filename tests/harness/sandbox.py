@@ -30,8 +30,8 @@ import sysconfig
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The pinned uv: installed into this project's environment next to the interpreter running us.
-UV = Path(sys.executable).with_name("uv")
+from .uv_under_test import current
+
 # Nothing listens on port 9 (discard) here: index requests are refused without leaving loopback.
 CLOSED_INDEX = "http://127.0.0.1:9/simple"
 CLOSED_PROXY = "http://127.0.0.1:9"
@@ -205,8 +205,8 @@ def make_sandbox(root: Path, templates: Path) -> Sandbox:
             image.mkdir(parents=True)
             for name in ("python", "python3", f"python{version}"):
                 (image / name).symlink_to(root / "python" / "bin" / f"python{version}")
-    for tool in ("uv", "uvx"):
-        (dirs["bin"] / tool).symlink_to(UV.with_name(tool))
+    for tool in ("uv", "uvx"):  # the uv under test: the pin, or the release `--uv` names
+        (dirs["bin"] / tool).symlink_to(current().binary.with_name(tool))
     env = {
         "PATH": os.pathsep.join([str(dirs["bin"]), str(root / "python" / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(dirs["home"]),

@@ -24,9 +24,12 @@ class ScriptLine:
     reason: str | None = None  # set when the line cannot run here
 
 
-def not_runnable(uv_version: str) -> list[tuple[re.Pattern, str]]:
+def not_runnable(uv_version: str, pinned: str | None = None) -> list[tuple[re.Pattern, str]]:
     """Patterns of script lines that cannot run here, each with the reason the report prints;
-    `uv_version` is the uv on the jobs' PATH."""
+    `uv_version` is the uv on the jobs' PATH, `pinned` the pin when another uv is under test (a
+    line that installs the pin stands for one that installs the uv under test: its literal is
+    drift, which the versions check reports)."""
+    versions = "|".join(re.escape(v) for v in dict.fromkeys([uv_version, pinned or uv_version]))
     return [
         (re.compile(r"^\s*glab\b", re.M), "glab calls the API of a real GitLab server"),
         (
@@ -48,7 +51,7 @@ def not_runnable(uv_version: str) -> list[tuple[re.Pattern, str]]:
         (  # Only uv alone, unpinned or pinned to the uv on PATH: another pin must fail, not pass.
             re.compile(
                 r"^\s*(python3?\s+-m\s+)?(pip3?|pipx)\s+install(\s+--?[\w-]+)*"
-                rf"\s+([\"']?)uv(=={re.escape(uv_version)})?\4\s*$",
+                rf"\s+([\"']?)uv(==(?:{versions}))?\4\s*$",
                 re.M,
             ),
             f"pip downloads uv from PyPI; the sandbox has uv {uv_version} on PATH already",
@@ -108,12 +111,14 @@ def jobs_of(config: Map) -> dict[str, int]:
     }
 
 
-def mark_not_runnable(config: Map, lines: list[ScriptLine], uv_version: str) -> list[ScriptLine]:
+def mark_not_runnable(
+    config: Map, lines: list[ScriptLine], uv_version: str, pinned: str | None = None
+) -> list[ScriptLine]:
     """Set `reason` on each line that cannot run here; returns `lines`."""
     trusted = {k for k, v in config.items() if isinstance(v, Map) and "id_tokens" in v}
     if isinstance(config.get("default"), Map) and "id_tokens" in config["default"]:
         trusted |= set(jobs_of(config))
-    patterns = not_runnable(uv_version)
+    patterns = not_runnable(uv_version, pinned)
     for s in lines:
         for pattern, reason in patterns + ([TRUSTED_PUBLISHING] if s.job in trusted else []):
             if pattern.search(s.text):

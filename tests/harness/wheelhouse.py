@@ -44,10 +44,11 @@ class Dist:
     sha256: str
     size: int
     upload_time: str | None
+    folder: Path = FILES  # where the file is kept
 
     @property
     def path(self) -> Path:
-        return FILES / self.filename
+        return self.folder / self.filename
 
 
 def _installable(filename: str) -> bool:

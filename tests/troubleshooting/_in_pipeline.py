@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 from effects._common import ROOT, run_uv
+from harness.uv_under_test import copy_project
 
 from troubleshooting._in_sandbox import MY_PACKAGE, at_host
 
@@ -58,9 +59,8 @@ def depend_on_my_package(workdir: Path, toml: str = "", requirement: str = "my-p
 
 
 def build_my_package(where: Path, version: str = "1.0.0") -> list[Path]:
-    """tests/fixtures/troubleshooting/my-package at `version`, built with the pinned uv."""
-    project = where / f"my-package-{version}"
-    shutil.copytree(MY_PACKAGE, project)
+    """tests/fixtures/troubleshooting/my-package at `version`, built with the uv under test."""
+    project = copy_project(MY_PACKAGE, where / f"my-package-{version}")
     pyproject = project / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('version = "1.0.0"', f'version = "{version}"', 1))
     result = run_uv(["build", "-q"], project, where / "prepare-uv", {})
@@ -73,7 +73,7 @@ def use_my_package(workdir: Path) -> None:
     for path in workdir.iterdir():
         if path.name not in (".gitlab-ci.yml", ".gitignore"):
             shutil.rmtree(path) if path.is_dir() else path.unlink()
-    shutil.copytree(MY_PACKAGE, workdir, dirs_exist_ok=True)
+    copy_project(MY_PACKAGE, workdir, dirs_exist_ok=True)
 
 
 def requirements(workdir: Path, *lines: str) -> None:

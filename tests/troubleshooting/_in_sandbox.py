@@ -3,12 +3,12 @@ variables of a job, a second sandbox for a later job."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from harness.collect import ROOT, Example
 from harness.fix_jobs import sh
 from harness.sandbox import make_sandbox
+from harness.uv_under_test import copy_project
 
 from troubleshooting._reproducer import ok
 
@@ -27,11 +27,6 @@ def at_host(text: str, url: str, where: str) -> str:
 
 def page_toml(example: Example, url: str) -> str:
     return at_host(example.source, url, example.where())
-
-
-def copy_project(src: Path, dest: Path) -> Path:
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".venv", "dist", "__pycache__", "*.egg-info"))
-    return dest
 
 
 def project(sandbox, name: str = "my-package") -> Path:

@@ -11,7 +11,8 @@ from pathlib import Path
 from effects import effect
 from effects._common import job_dir
 from harness.fix_jobs import job
-from harness.sandbox import CLOSED_INDEX, UV
+from harness.sandbox import CLOSED_INDEX
+from harness.uv_under_test import current
 
 from troubleshooting._in_sandbox import MY_PACKAGE, copy_project
 from troubleshooting._reproducer import Marked, failed, ok, reproduces
@@ -36,8 +37,8 @@ def test_cache_not_writable(entry, sandbox, request):
     request.addfinalizer(lambda: shutil.rmtree(base, ignore_errors=True))
     base.chmod(0o755)
     (base / "bin").mkdir()
-    # A copy, not a link: the checkout holding the pinned uv may be closed to other users.
-    shutil.copy2(UV, base / "bin" / "uv")
+    # A copy, not a link: the checkout holding the uv under test may be closed to other users.
+    shutil.copy2(current().binary, base / "bin" / "uv")
     proj = copy_project(MY_PACKAGE, base / "project")
     (base / "tmp").mkdir()
     if os.geteuid() == 0:

@@ -10,6 +10,7 @@ from effects._common import imports, job_dir, sandbox_root
 from harness.file_server import git_repository, static_handler
 from harness.fix_jobs import job, run_job, sh
 from harness.tls import https_server, make_tls, serve_in_background, stop_background_servers
+from harness.uv_under_test import current
 
 from troubleshooting._in_pipeline import depend_on_my_package
 from troubleshooting._in_sandbox import MY_PACKAGE, ci, consumer
@@ -40,7 +41,7 @@ def test_git_dependency(entry, sandbox, request):
         ok(fix.where, run_job(sandbox, fix, cwd=app, env=env))
         ok(entry.where, sh(sandbox, "uv run python -c 'import my_package'", cwd=app))
     assert token not in (app / "uv.lock").read_text(), "the job token ended up in uv.lock"
-    tag = fix.image.rsplit(":", 1)[1].removeprefix(macros().UV_VERSION + "-")
+    tag = fix.image.rsplit(":", 1)[1].removeprefix(current().pinned + "-")
     base = [b for b, info in macros().DERIVED_IMAGES.items() if tag in info["tags"]]
     assert base and macros().DERIVED_IMAGES[base[0]]["git"], f"{fix.image} has no git"
 

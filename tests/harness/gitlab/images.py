@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from .. import uv_releases
+from ..uv_under_test import current, minor_of
 from .loader import Finding, Map
 from .model import GUIDE, VAR_RE, Pipeline, Rules, at, expand, flatten, is_powershell
 
@@ -38,23 +39,32 @@ def site_values():
 
 
 def image_problem(ref: str) -> str | None:
-    """Why `ref` is not an image uv publishes for the pinned version (None when it is, or not uv's)."""
+    """Why `ref` is not an image uv publishes for the uv under test (None when it is, or not uv's).
+
+    The tag must name the pin (or its X.Y). With another uv under test (`--uv`) it may name that
+    uv too (as after `--bump`); a tag that names the pin is then drift the versions check reports
+    once, and here the tag is looked up as that uv publishes it (the pin's version swapped for it).
+    """
     m = UV_IMAGE_RE.match(ref)
     if not m:
         return None
     macros = site_values()
+    uv = current()
     tag = m["tag"] or "latest"
-    if tag in macros.image_tags():
-        return None
     version = re.match(r"(\d+\.\d+(?:\.\d+)?)(?=-|$)", tag)
-    if version and version[1] not in (macros.UV_VERSION, macros.UV_MINOR):
-        return f"image `{ref}` uses uv {version[1]}: pin the uv version the guide tests: {macros.UV_VERSION}"
+    if version and version[1] not in (uv.pinned, minor_of(uv.pinned), uv.version, uv.minor):
+        return f"image `{ref}` uses uv {version[1]}: pin the uv version the guide tests: {uv.pinned}"
+    rest = tag[version.end() + 1 :] if version else tag
+    if version:
+        tag = (uv.version if version[1] in (uv.pinned, uv.version) else uv.minor) + tag[version.end() :]
+    if tag in macros.image_tags(uv.version) and (rest in ("", "latest") or uv_releases.published(rest, uv.version)):
+        return None
     hint = ""
     if "bookworm" in tag:
         hint = " (bookworm images were removed in uv 0.10.0)"
-    elif close := difflib.get_close_matches(tag, sorted(macros.image_tags()), 1):
+    elif close := difflib.get_close_matches(tag, sorted(macros.image_tags(uv.version)), 1):
         hint = f" (did you mean `{close[0]}`?)"
-    return f"image tag `{tag}` is not published for uv {macros.UV_VERSION}{hint}"
+    return f"image tag `{tag}` is not published for uv {uv.version}{hint}"
 
 
 def _months(older, newer) -> int:

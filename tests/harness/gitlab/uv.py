@@ -1,6 +1,7 @@
 """uv-specific rules: the UV_* names uv reads, where uv's cache and lock live, and pinned uv installs.
 
-- Every `UV_*` name must be a variable the pinned uv reads (read from the uv binary itself).
+- Every `UV_*` name must be a variable the uv under test reads (read from the uv binary itself;
+  harness/uv_under_test.py says which uv that is: the pin, or the release `--uv` names).
 - A cache path that looks like uv's cache (`.cache/uv`, `.uv-cache`) is only filled when
   `UV_CACHE_DIR` (or `XDG_CACHE_HOME`) points there: uv's default cache is under HOME, outside the
   project, and GitLab caches only paths inside it (https://docs.gitlab.com/ci/caching/).
@@ -16,12 +17,13 @@ import difflib
 import functools
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from .. import uv_releases
-from .images import UV_IMAGE_RE, site_values
+from ..uv_under_test import current, minor_of
+from .images import UV_IMAGE_RE
 from .loader import Finding, Map, Seq, file_of, line_of
 from .model import GUIDE, Pipeline, Rules, at, expand, flatten
 from .semantics import cache_owners, caches
@@ -53,23 +55,28 @@ INSTALLER_URL = re.compile(
 
 
 @functools.cache
-def _uv_binary() -> bytes:
-    return Path(sys.executable).with_name("uv").read_bytes()
+def _binary_bytes(path: Path) -> bytes:
+    return path.read_bytes()
 
 
 # What may follow a complete name in the binary: printable non-name text, a name, a capitalised word.
 _NAME_END = re.compile(rb"[\t\n !-/:-@\[-^`{-~]|UV_|[A-Z][a-z]")
 
 
-@functools.cache
 def uv_variables() -> frozenset[str]:
-    """The UV_* environment variables the pinned uv binary names.
+    """The UV_* names the uv under test's binary holds."""
+    return _variables_in(current().binary)
+
+
+@functools.cache
+def _variables_in(binary: Path) -> frozenset[str]:
+    """The UV_* environment variables the uv binary names.
 
     The binary stores strings back to back, so a name counts only where it ends at printable text
     that cannot continue it, at the next `UV_` name, or at a capitalised word
     (`UV_PUBLISH_PASSWORDThe password`). Names inside machine code end at unprintable bytes.
     """
-    blob = _uv_binary()
+    blob = _binary_bytes(binary)
     names = set()
     for m in re.finditer(rb"UV_[A-Z0-9_]*", blob):
         run, end = m[0], m.end()
@@ -81,25 +88,72 @@ def uv_variables() -> frozenset[str]:
     return frozenset(names)
 
 
+@dataclass(frozen=True)
+class HelpPage:
+    """What `uv <path> --help` lists."""
+
+    usage: str  # "uv pip install [OPTIONS] <PACKAGE|...>"
+    commands: tuple[str, ...]  # its subcommands
+    options: dict[str, bool]  # "--index", "-p" -> whether it takes a value
+    env: frozenset[str]  # the `[env: UV_...]` names
+
+
+# An option line of clap's help: `  -p, --python <PYTHON>` or `      --no-cache` (descriptions are
+# indented further).
+_OPTION_LINE = re.compile(
+    r"^(?:  (?P<short>-[A-Za-z0-9])(?:, |\s)|      )(?P<long>--[A-Za-z0-9][A-Za-z0-9-]*)?(?P<value> \[?<)?"
+)
+
+
+def _help_page(text: str) -> HelpPage:
+    usage = re.search(r"^Usage: (.*)$", text, re.MULTILINE)
+    listed = re.search(r"^Commands:\n((?:  .*\n)+)", text, re.MULTILINE)
+    commands = tuple(line.split()[0] for line in listed[1].splitlines()) if listed else ()
+    options = {}
+    for line in text.splitlines():
+        if m := _OPTION_LINE.match(line):
+            for name in (m["short"], m["long"]):
+                if name:
+                    options[name] = bool(m["value"])
+    env = frozenset(re.findall(r"\[env:\s+\"?(UV_[A-Z0-9_]+)", text))
+    return HelpPage(usage[1].strip() if usage else "", commands, options, env)
+
+
 @functools.cache
-def uv_help_variables() -> frozenset[str]:
-    """`[env: UV_...]` names of every `uv ... --help` page (about 0.6 s, so only asked when needed)."""
-    uv = str(Path(sys.executable).with_name("uv"))
-    names, todo = set(), [[]]
+def uv_help(binary: Path) -> dict[tuple[str, ...], HelpPage]:
+    """Every `uv ... --help` page of `binary`, by subcommand path (about 0.6 s, so only asked when needed)."""
+    pages, todo = {}, [()]
     while todo:
         path = todo.pop()
-        run = subprocess.run([uv, *path, "--help"], capture_output=True, text=True, env={}, check=False)
-        names |= set(re.findall(r"\[env:\s+(UV_[A-Z0-9_]+)", run.stdout))
-        if commands := re.search(r"^Commands:\n((?:  .*\n)+)", run.stdout, re.MULTILINE):
-            todo += [
-                [*path, line.split()[0]] for line in commands[1].splitlines() if line.split()[0] != "help"
-            ]
-    return frozenset(names)
+        run = subprocess.run([str(binary), *path, "--help"], capture_output=True, text=True, env={}, check=False)
+        pages[path] = _help_page(run.stdout)
+        todo += [(*path, command) for command in pages[path].commands if command != "help"]
+    return pages
 
 
 @functools.cache
+def uv_accepts(binary: Path, path: tuple[str, ...], option: str) -> bool:
+    """Whether `uv <path>` takes `option` although its help page does not list it (a hidden or
+    deprecated option, such as `--no-system`): uv itself is asked, with `--help` after it."""
+    run = subprocess.run(
+        [str(binary), *path, option, "--help"], capture_output=True, text=True, env={}, check=False, timeout=30
+    )
+    return run.returncode == 0 or "a value is required" in run.stderr
+
+
+def uv_help_variables(binary: Path | None = None) -> frozenset[str]:
+    """`[env: UV_...]` names of every help page of the uv under test (or of `binary`)."""
+    return frozenset().union(*(page.env for page in uv_help(binary or current().binary).values()))
+
+
 def uv_knows(name: str) -> bool:
-    """Whether the pinned uv reads environment variable `name`.
+    """Whether the uv under test reads environment variable `name`."""
+    return _knows(current().binary, name)
+
+
+@functools.cache
+def _knows(binary: Path, name: str) -> bool:
+    """Whether uv `binary` reads environment variable `name`.
 
     Besides the names `uv_variables` finds, a name counts when the binary has it followed by an
     upper-case value name (clap stores `UV_PUBLISH_URL` right before `CHECK_URL`), or when a help
@@ -107,13 +161,14 @@ def uv_knows(name: str) -> bool:
     `UV_CACHE_DIR`) does not count. Names stored only before lower-case text and absent from help
     pages (`UV_PYTHON_CACHE_DIR`) are not recognised: declare none such in the guide.
     """
+    blob = _binary_bytes(binary)
     if UV_INDEX_CREDENTIAL.fullmatch(name):
-        return b"UV_INDEX_" in _uv_binary()
-    if name in uv_variables():
+        return b"UV_INDEX_" in blob
+    if name in _variables_in(binary):
         return True
-    if re.search(re.escape(name.encode()) + rb"[A-Z][A-Z]", _uv_binary()):
+    if re.search(re.escape(name.encode()) + rb"[A-Z][A-Z]", blob):
         return True
-    return name in uv_help_variables()
+    return name in uv_help_variables(binary)
 
 
 def texts(value, node=None) -> Iterator[tuple[str, int, str]]:
@@ -149,7 +204,7 @@ def name_findings(p: Pipeline) -> list[Finding]:
             found.append(
                 Finding(
                     line,
-                    f"{name} is not an environment variable uv {site_values().UV_VERSION} reads{hint}",
+                    f"{name} is not an environment variable uv {current().version} reads{hint}",
                     file,
                 )
             )
@@ -267,10 +322,15 @@ def _key_file_findings(cache: Map, values: dict, rules: Rules) -> list[Finding]:
 
 
 def _version_problem(version: str, what: str, rules: Rules) -> tuple[str, str] | None:
-    """(level, message) for a uv version pinned outside an image tag."""
-    pinned = site_values().UV_VERSION
+    """(level, message) for a uv version pinned outside an image tag.
+
+    The guide must name its pin, or with another uv under test that uv (a literal of the pin is
+    then drift, which the versions check reports once); a reader's file may name any published uv.
+    """
+    uv = current()
+    pinned = uv.pinned
     if not rules.reader:
-        if version in (pinned, site_values().UV_MINOR):
+        if version in (pinned, minor_of(pinned), uv.version, uv.minor):
             return None
         return "error", f"{what} installs uv {version}: pin the uv version the guide tests: {pinned}"
     found = uv_releases.release(version) if version.count(".") == 2 else uv_releases.newest_of(version)
