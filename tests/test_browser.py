@@ -1,23 +1,31 @@
 """The built site as a reader gets it: Debian's Chromium, driven by Playwright, offline.
 
-The site is built once per test session and served on a loopback port; each page is opened in a
-fresh tab with every request that is not for that server aborted and written down. Each page is
-its own test item for each check: it works offline and shows its title and a copy button per code
-block; it weighs at most PAGE_BUDGET unless it shows a diagram; every copy button copies exactly
-the text the checker validated; at 1280x800 nothing scrolls sideways; at 390x844 the page does
-not scroll sideways and the navigation drawer opens; in dark mode code text is readable; axe-core
-finds no serious or critical accessibility problem. Each quoted error, pasted into the search box
-of the troubleshooting page, brings up that page first with its entry. A desktop and a phone
-screenshot of every page are kept for a person to look at (the summary names the folder).
+The site is built once per test run and served on a loopback port; the browser starts once per
+worker; each page is opened in a fresh tab with every request that is not for that server aborted
+and written down. Each check of each page is its own test item: it works offline and shows its
+title and a copy button per code block; it weighs at most PAGE_BUDGET unless it shows a diagram;
+every copy button copies exactly the text the checker validated; at 1280x800 nothing scrolls
+sideways; at 390x844 the page does not scroll sideways and the navigation drawer opens; in dark
+mode code text is readable; axe-core finds no serious or critical accessibility problem; its
+diagrams render. Each quoted error, pasted into the search box of the troubleshooting page, brings
+up that page first with its entry. A desktop and a phone screenshot of every page are kept for a
+person to look at (the summary names the folder).
+
+Cost: a page's checks share two visits, one at 1280x800 (every check but the phone's, in the order
+of `page_checks`, so that no check acts on the page before one that must see it as loaded) and one
+at 390x844; the search lines share one loaded troubleshooting page. Their results are computed once
+per run by whichever process first needs them (harness/site.py `once`: a file lock, so items of one
+page may run on different xdist workers, in any order, or with `-p no:xdist`), and each item
+reports its own check's problems: the off-site requests and script errors of the page's load and
+of its own actions (harness/browser.py `Visit.check`), then what it found.
 """
 
 from __future__ import annotations
 
-import re
-
 import contextlib
 import functools
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -25,9 +33,9 @@ from axe_playwright_python.sync_playwright import Axe
 from markdown_it import MarkdownIt
 from playwright.sync_api import Error as PlaywrightError
 
-from harness.browser import CHROMIUM, DESKTOP, PHONE, Browser, Visit
+from harness.browser import CHROMIUM, DESKTOP, PHONE, Browser, Visit, failure
 from harness.collect import ROOT, Example, examples, page_paths, render_page
-from harness.site import page_path, run_dir, serve, shared_base, shared_build
+from harness.site import once, page_path, run_dir, serve, shared_base, shared_build
 
 NO_BROWSER = "install chromium (apt-get install chromium)"
 TROUBLESHOOTING = "docs/troubleshooting.md"
@@ -45,6 +53,8 @@ REVEAL_JS = """el => {
     b.closest(".tabbed-set").querySelectorAll(":scope > input")[index].click();
   }
 }"""
+# REVEAL_JS on every element the selector finds, in page order.
+REVEAL_ALL_JS = f"selector => document.querySelectorAll(selector).forEach({REVEAL_JS})"
 
 
 def need_chromium() -> None:
@@ -93,16 +103,139 @@ def screenshots(tmp_path_factory) -> Path:
     return folder
 
 
+class Results:
+    """The checks' results, computed once per run by the first process that asks (`once`). A
+    process that finds a page (or the search) being computed by another computes one that nobody
+    has started meanwhile, so xdist workers that reach the same page at once split the work
+    instead of waiting for each other, whatever order they run the items in."""
+
+    def __init__(self, browser: Browser, folder: Path, screenshots: Path, wanted: set[str]) -> None:
+        self.folder = folder
+        self.work = {page: functools.partial(page_checks, browser, page, screenshots) for page in PAGES}
+        self.work["search"] = functools.partial(search_checks, browser)
+        self.wanted = [name for name in self.work if name in wanted]
+
+    def page(self, page: str) -> dict:
+        """page_checks(page)."""
+        return self._get(page)
+
+    def search(self) -> dict[str, list[str]]:
+        """search_checks()."""
+        return self._get("search")
+
+    def _file(self, name: str) -> Path:
+        return self.folder / f"{name.replace('/', '-')}.json"
+
+    def _get(self, name: str) -> dict:
+        while (found := once(self._file(name), self.work[name], wait=False)) is None:
+            if not self._compute_another():
+                return once(self._file(name), self.work[name])
+        return found
+
+    def _compute_another(self) -> bool:
+        """Compute the results of a page (or the search) nobody has started; False if none is left."""
+        for other in self.wanted:
+            if not self._file(other).exists():
+                try:
+                    if once(self._file(other), self.work[other], wait=False) is not None:
+                        return True
+                except Exception:  # noqa: BLE001 - nothing is written: its own items run it again and fail
+                    return True
+        return False
+
+
+def reads(item: pytest.Item) -> str | None:
+    """The results a test item of this module reads: a page's, or "search"."""
+    params = item.callspec.params if isinstance(item, pytest.Function) and hasattr(item, "callspec") else {}
+    if item.path != Path(__file__) or not params:
+        return None
+    if "page" in params:
+        return params["page"]
+    if params.get("example") is None:
+        return None
+    return "search" if item.originalname == "test_search_finds_pasted_error" else params["example"].page
+
+
+@pytest.fixture(scope="session")
+def wanted(request) -> set[str]:
+    """The results this run's items read (after -k and the like): the only ones worth computing."""
+    return {name for item in request.session.items if (name := reads(item))}
+
+
+@pytest.fixture
+def results(browser, tmp_path_factory, screenshots, wanted) -> Results:
+    return Results(browser, run_dir(tmp_path_factory) / "browser-checks", screenshots, wanted)
+
+
+def report(problems: list[str]) -> None:
+    assert not problems, "\n".join(problems)
+
+
 def rel(page: Path) -> str:
     return page.relative_to(ROOT).as_posix()
 
 
 PAGES = [rel(p) for p in page_paths()]
+MERMAID = examples("mermaid")
+
+
+def key(example: Example) -> str:
+    """An example's fence, file:line (str(example) names an included snippet, which may repeat)."""
+    return f"{example.page}:{example.line}"
 
 
 def blocks(page: str) -> list[Example]:
     """The page's code blocks as the checker collected them, in page order (diagrams left out)."""
     return [e for e in examples() if e.page == page and e.lang != "mermaid"]
+
+
+# --- one page, every check -----------------------------------------------------------------------
+
+DESKTOP_CHECKS = ("axe", "offline", "weight", "desktop", "copy", "dark")
+
+
+def page_checks(browser: Browser, page: str, screenshots: Path) -> dict:
+    """Every check of `page`: {check: problems}, "mermaid": {fence: problems}, "copied": [n, of].
+
+    One visit at 1280x800 for all checks but the phone's. axe-core looks at the page as soon as
+    it has loaded; then, once the network has been idle for 500 ms (so its weight is everything it
+    loads and its load's off-site requests are all in), the checks that only look (weight, title
+    and copy buttons, diagrams), then those that act on it: the sideways check opens every block,
+    the copy check clicks each button, the dark-mode check switches the palette last. The phone
+    check gets its own visit at 390x844, loaded like a phone loads it.
+    """
+    where, name = f"{page}:1", page_path(page).strip("/") or "index"
+    url = browser.base_url + page_path(page)
+    fences = [e for e in MERMAID if e.page == page]
+    results: dict = {"copied": [0, len(blocks(page))]}
+    try:
+        with browser.visit(page_path(page), wait="load") as visit:
+            results["axe"] = visit.check(where, accessibility, page)
+            visit.settle()  # mostly over by now: axe-core takes longer than 500 idle ms
+            weight = browser.weight(visit)
+            visit.page.screenshot(path=screenshots / f"{name}-desktop.png")
+            results["offline"] = visit.check(where, title_and_copy_buttons, page)
+            results["weight"] = visit.check(where, too_heavy, page, weight)
+            results["mermaid"] = {key(e): visit.check(e.where(0), diagram, fences, e) for e in fences}
+            results["desktop"] = visit.check(where, desktop_sideways, page)
+            copied: list[Example] = []
+            results["copy"] = visit.check(where, copy_buttons, page, copied)
+            results["copied"][0] = len(copied)
+            results["dark"] = visit.check(where, dark_mode, page)
+    except PlaywrightError as exc:  # the page did not load: each check left fails with that
+        for check in DESKTOP_CHECKS:
+            results.setdefault(check, [failure(where, url, exc)])
+        results.setdefault("mermaid", {key(e): [failure(e.where(0), url, exc)] for e in fences})
+    try:
+        with browser.visit(page_path(page), viewport=PHONE, wait="load") as visit:
+            visit.page.screenshot(path=screenshots / f"{name}-phone.png")
+            results["phone"] = visit.check(where, phone, page)
+    except PlaywrightError as exc:
+        results["phone"] = [failure(where, url, exc)]
+    return results
+
+
+# --- each page ---------------------------------------------------------------------------------
 
 
 def markdown_title(page: str) -> tuple[str, str] | None:
@@ -126,75 +259,79 @@ def code_blocks(visit: Visit, page: str) -> tuple[list, list[str]]:
     return found, []
 
 
-# --- each page ---------------------------------------------------------------------------------
+def title_and_copy_buttons(visit: Visit, page: str) -> list[str]:
+    problems = []
+    title = markdown_title(page)
+    shown = [" ".join(t.split()) for t in visit.page.evaluate(
+        """() => [...document.querySelectorAll("article.md-content__inner h1")].map(h =>
+            [...h.childNodes].filter(n => !(n.classList && n.classList.contains("headerlink")))
+              .map(n => n.textContent).join(""))"""
+    )]
+    if title is None:
+        problems.append(f"{page}:1: the page has no `# ` title")
+    elif title[1] not in shown:
+        problems.append(f"{title[0]}: title {title[1]!r} not shown; the page's h1 reads {shown}")
+    found, count = code_blocks(visit, page)
+    problems += count
+    for element in found:
+        if element.locator("button[data-md-type=copy]").count() != 1:
+            problems.append(f"{page}:1: code block {element.get_attribute('id')!r} has no copy button")
+    return problems
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_works_offline(page, browser):
-    with browser.visit(page_path(page), f"{page}:1") as visit:
-        problems = visit.problems(f"{page}:1")
-        title = markdown_title(page)
-        shown = [" ".join(t.split()) for t in visit.page.evaluate(
-            """() => [...document.querySelectorAll("article.md-content__inner h1")].map(h =>
-                [...h.childNodes].filter(n => !(n.classList && n.classList.contains("headerlink")))
-                  .map(n => n.textContent).join(""))"""
-        )]
-        if title is None:
-            problems.append(f"{page}:1: the page has no `# ` title")
-        elif title[1] not in shown:
-            problems.append(f"{title[0]}: title {title[1]!r} not shown; the page's h1 reads {shown}")
-        found, count = code_blocks(visit, page)
-        problems += count
-        for element in found:
-            if element.locator("button[data-md-type=copy]").count() != 1:
-                problems.append(f"{page}:1: code block {element.get_attribute('id')!r} has no copy button")
-    assert not problems, "\n".join(problems)
+def test_page_works_offline(page, results):
+    report(results.page(page)["offline"])
 
 
 def diagram_pages() -> set[str]:
-    return {e.page for e in examples("mermaid")}
+    return {e.page for e in MERMAID}
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_weight(page, browser):
-    """What a reader downloads to read the page: its HTML and the scripts and stylesheets it loads.
-    The search worker and index that material loads in the background are counted apart."""
-    with browser.visit(page_path(page), f"{page}:1") as visit:
-        weight = browser.weight(visit)
-        problems = visit.problems(f"{page}:1")
+def too_heavy(visit: Visit, page: str, weight: dict[str, int]) -> list[str]:
+    """More than PAGE_BUDGET of HTML, scripts and stylesheets (`weight`: what the page loaded)."""
     total = weight.get("html", 0) + weight.get("scripts", 0) + weight.get("stylesheets", 0)
     if page not in diagram_pages() and total > PAGE_BUDGET:
         parts = ", ".join(f"{k} {v / 1000:.0f} KB" for k, v in sorted(weight.items()))
-        problems.append(f"{page}:1: the page loads {total / 1000:.0f} KB of HTML, scripts and stylesheets "
-                        f"({parts}); a page without a diagram should stay within {PAGE_BUDGET / 1000:.0f} KB")
-    assert not problems, "\n".join(problems)
+        return [f"{page}:1: the page loads {total / 1000:.0f} KB of HTML, scripts and stylesheets "
+                f"({parts}); a page without a diagram should stay within {PAGE_BUDGET / 1000:.0f} KB"]
+    return []
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_copy_buttons_copy_the_checked_text(page, browser, record_property):
+def test_page_weight(page, results):
+    """What a reader downloads to read the page: its HTML and the scripts and stylesheets it loads.
+    The search worker and index that material loads in the background are counted apart."""
+    report(results.page(page)["weight"])
+
+
+def copy_buttons(visit: Visit, page: str, copied: list[Example]) -> list[str]:
+    found, problems = code_blocks(visit, page)
+    for element, example in zip(found, blocks(page)):
+        element.evaluate(f"el => {{ ({REVEAL_JS})(el); return navigator.clipboard.writeText(''); }}")
+        element.locator("button[data-md-type=copy]").click()
+        text = visit.page.evaluate("navigator.clipboard.readText()")
+        want = example.source.rstrip("\n")
+        if text == want:
+            copied.append(example)
+            continue
+        got, expected = text.splitlines(), want.splitlines()
+        index = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
+        problems.append(
+            f"{example.where(index)}: the copy button of {example} copies "
+            f"{got[index] if index < len(got) else '(nothing more)'!r} where the checked text has "
+            f"{expected[index] if index < len(expected) else '(nothing more)'!r}"
+        )
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_copy_buttons_copy_the_checked_text(page, results, record_property):
     """Each copy button puts on the clipboard exactly the text the checker validated (material
     trims trailing newlines: integrations/clipboard `extract()` ends with `trimEnd()`)."""
-    with browser.visit(page_path(page), f"{page}:1", wait="load") as visit:
-        found, problems = code_blocks(visit, page)
-        copied = 0
-        for element, example in zip(found, blocks(page)):
-            element.evaluate(REVEAL_JS)
-            visit.page.evaluate("navigator.clipboard.writeText('')")
-            element.locator("button[data-md-type=copy]").click()
-            text = visit.page.evaluate("navigator.clipboard.readText()")
-            want = example.source.rstrip("\n")
-            if text == want:
-                copied += 1
-                continue
-            got, expected = text.splitlines(), want.splitlines()
-            index = next((i for i, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
-            problems.append(
-                f"{example.where(index)}: the copy button of {example} copies "
-                f"{got[index] if index < len(got) else '(nothing more)'!r} where the checked text has "
-                f"{expected[index] if index < len(expected) else '(nothing more)'!r}"
-            )
-    record_property("copied", (copied, len(blocks(page))))
-    assert not problems, "\n".join(problems)
+    checked = results.page(page)
+    record_property("copied", tuple(checked["copied"]))
+    report(checked["copy"])
 
 
 def sideways(visit: Visit) -> tuple[int, list[tuple[int, int]]]:
@@ -219,16 +356,11 @@ def sideways(visit: Visit) -> tuple[int, list[tuple[int, int]]]:
     return result["page"], result["code"]
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_desktop_nothing_scrolls_sideways(page, browser, screenshots, record_property):
-    record_property("screenshots", str(screenshots))
-    with browser.visit(page_path(page), f"{page}:1", viewport=DESKTOP, wait="load") as visit:
-        visit.page.screenshot(path=screenshots / f"{page_path(page).strip('/') or 'index'}-desktop.png")
-        for element in visit.page.locator(CODE_BLOCKS).all():
-            element.evaluate(REVEAL_JS)
-        page_px, code_px = sideways(visit)
-        problems = visit.problems(f"{page}:1")
+def desktop_sideways(visit: Visit, page: str) -> list[str]:
+    visit.page.evaluate(REVEAL_ALL_JS, CODE_BLOCKS)
+    page_px, code_px = sideways(visit)
     size = f"{DESKTOP['width']}x{DESKTOP['height']}"
+    problems = []
     if page_px > 0:
         problems.append(f"{page}:1: at {size} the page scrolls sideways by {page_px} px")
     for example, (px, fits) in zip(blocks(page), code_px):
@@ -238,36 +370,44 @@ def test_desktop_nothing_scrolls_sideways(page, browser, screenshots, record_pro
                          f"this line has {len(example.source.splitlines()[i])}" for i in long]
             if not long:
                 problems.append(f"{example.where(0)}: at {size} the code block of {example} scrolls sideways by {px} px")
-    assert not problems, "\n".join(problems)
+    return problems
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_phone_page_fits_and_navigation_opens(page, browser, screenshots, record_property):
+def test_desktop_nothing_scrolls_sideways(page, results, screenshots, record_property):
     record_property("screenshots", str(screenshots))
+    report(results.page(page)["desktop"])
+
+
+def phone(visit: Visit, page: str) -> list[str]:
     size = f"{PHONE['width']}x{PHONE['height']}"
-    with browser.visit(page_path(page), f"{page}:1", viewport=PHONE, wait="load") as visit:
-        visit.page.screenshot(path=screenshots / f"{page_path(page).strip('/') or 'index'}-phone.png")
-        page_px, _ = sideways(visit)
-        problems = visit.problems(f"{page}:1")
-        if page_px > 0:
-            problems.append(f"{page}:1: at {size} the page scrolls sideways by {page_px} px")
-        drawer = visit.page.locator("nav.md-nav--primary")
-        menu = visit.page.locator("label.md-header__button[for=__drawer]")
-        if not menu.is_visible():
-            problems.append(f"mkdocs.yml:1: at {size} {page} shows no navigation menu button")
-        else:
-            menu.click()
-            try:  # material slides the drawer in with a CSS transition
-                visit.page.wait_for_function(
-                    """() => { const r = document.querySelector("nav.md-nav--primary").getBoundingClientRect();
-                               return r.left >= 0 && r.right > 0 && r.width > 0; }""",
-                    timeout=5000,
-                )
-            except PlaywrightError:
-                box = drawer.bounding_box()
-                problems.append(f"mkdocs.yml:1: at {size} the navigation drawer of {page} did not open "
-                                f"(its navigation is at {box})")
-    assert not problems, "\n".join(problems)
+    problems = []
+    page_px, _ = sideways(visit)
+    if page_px > 0:
+        problems.append(f"{page}:1: at {size} the page scrolls sideways by {page_px} px")
+    drawer = visit.page.locator("nav.md-nav--primary")
+    menu = visit.page.locator("label.md-header__button[for=__drawer]")
+    if not menu.is_visible():
+        problems.append(f"mkdocs.yml:1: at {size} {page} shows no navigation menu button")
+    else:
+        menu.click()
+        try:  # material slides the drawer in with a CSS transition
+            visit.page.wait_for_function(
+                """() => { const r = document.querySelector("nav.md-nav--primary").getBoundingClientRect();
+                           return r.left >= 0 && r.right > 0 && r.width > 0; }""",
+                timeout=5000,
+            )
+        except PlaywrightError:
+            box = drawer.bounding_box()
+            problems.append(f"mkdocs.yml:1: at {size} the navigation drawer of {page} did not open "
+                            f"(its navigation is at {box})")
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_phone_page_fits_and_navigation_opens(page, results, screenshots, record_property):
+    record_property("screenshots", str(screenshots))
+    report(results.page(page)["phone"])
 
 
 CONTRAST_JS = """selector => {
@@ -303,20 +443,17 @@ CONTRAST_JS = """selector => {
 }"""
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_dark_mode_code_is_readable(page, browser):
-    with browser.visit(page_path(page), f"{page}:1", wait="load") as visit:
-        toggle = visit.page.locator("form[data-md-component=palette] label[title='Switch to dark mode']")
-        if not toggle.is_visible():
-            pytest.fail(f"mkdocs.yml:1: {page} shows no 'Switch to dark mode' toggle", pytrace=False)
-        toggle.click()
-        scheme = visit.page.get_attribute("body", "data-md-color-scheme")
-        problems = visit.problems(f"{page}:1")
-        if scheme != "slate":
-            problems.append(f"mkdocs.yml:1: the palette toggle on {page} switched to {scheme!r}, not 'slate'")
-        for element in visit.page.locator(CODE_BLOCKS).all():
-            element.evaluate(REVEAL_JS)
-        found = visit.page.evaluate(CONTRAST_JS, CODE_BLOCKS)
+def dark_mode(visit: Visit, page: str) -> list[str]:
+    toggle = visit.page.locator("form[data-md-component=palette] label[title='Switch to dark mode']")
+    if not toggle.is_visible():
+        return [f"mkdocs.yml:1: {page} shows no 'Switch to dark mode' toggle"]
+    toggle.click()
+    scheme = visit.page.get_attribute("body", "data-md-color-scheme")
+    problems = []
+    if scheme != "slate":
+        problems.append(f"mkdocs.yml:1: the palette toggle on {page} switched to {scheme!r}, not 'slate'")
+    visit.page.evaluate(REVEAL_ALL_JS, CODE_BLOCKS)
+    found = visit.page.evaluate(CONTRAST_JS, CODE_BLOCKS)
     for example, colours in zip(blocks(page), found):
         problems += [
             f"{example.where(0)}: in dark mode, code text {c['sample']!r} ({c['key']}) has contrast "
@@ -324,7 +461,12 @@ def test_dark_mode_code_is_readable(page, browser):
             for c in colours
             if c["ratio"] < MIN_CONTRAST
         ]
-    assert not problems, "\n".join(problems)
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_dark_mode_code_is_readable(page, results):
+    report(results.page(page)["dark"])
 
 
 @functools.cache
@@ -332,70 +474,71 @@ def axe() -> Axe:
     return Axe()
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_accessibility(page, browser):
-    """axe-core (the copy bundled by axe-playwright-python, injected into the page) finds no
-    serious or critical violation."""
-    with browser.visit(page_path(page), f"{page}:1", wait="load") as visit:
-        results = axe().run(visit.page).response
-        problems = visit.problems(f"{page}:1")
-    for violation in results["violations"]:
+def accessibility(visit: Visit, page: str) -> list[str]:
+    problems = []
+    for violation in axe().run(visit.page).response["violations"]:
         if violation["impact"] in ("serious", "critical"):
             targets = [" ".join(map(str, n["target"])) for n in violation["nodes"]]
             problems.append(
                 f"{page}:1: axe {violation['impact']} {violation['id']}: {violation['help']} "
                 f"({len(targets)} elements: {'; '.join(targets[:5])}{' ...' if len(targets) > 5 else ''})"
             )
-    assert not problems, "\n".join(problems)
+    return problems
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_accessibility(page, results):
+    """axe-core (the copy bundled by axe-playwright-python, injected into the page) finds no
+    serious or critical violation."""
+    report(results.page(page)["axe"])
 
 
 # --- diagrams ----------------------------------------------------------------------------------
 
-MERMAID = examples("mermaid")
+
+def diagram(visit: Visit, fences: list[Example], example: Example) -> list[str]:
+    """material swaps a `pre.mermaid` for its diagram host only after mermaid.render() gave SVG."""
+    # material draws each diagram into the closed shadow root of a new `div.mermaid`, which
+    # replaces the fence's `pre.mermaid` only once mermaid.render() gave SVG.
+    with contextlib.suppress(PlaywrightError):
+        visit.page.wait_for_function(
+            "n => document.querySelectorAll('article.md-content__inner div.mermaid').length >= n",
+            arg=len(fences),
+            timeout=10000,
+        )
+    shown = visit.page.evaluate(
+        """() => [...document.querySelectorAll("article.md-content__inner .mermaid")]
+             .filter(e => e.tagName === "PRE" || e.tagName === "DIV")
+             .map(e => e.tagName === "DIV" && e.getBoundingClientRect().height > 0)"""
+    )
+    # material replaces each fence in place, so the n-th diagram element belongs to the n-th fence.
+    if len(shown) != len(fences):
+        return [f"{example.where(0)}: {len(shown)} diagrams on the page, {len(fences)} mermaid fences"]
+    if not shown[fences.index(example)]:
+        why = "; ".join(visit.errors) or "no error in the console"
+        return [f"{example.where(0)}: the diagram was not rendered ({why})"]
+    return []
 
 
 @pytest.mark.parametrize("example", MERMAID or [None], ids=lambda e: str(e) if e else "none")
-def test_mermaid_diagram_renders_offline(example, browser, record_property):
-    """material swaps a `pre.mermaid` for its diagram host only after mermaid.render() gave SVG."""
+def test_mermaid_diagram_renders_offline(example, results, record_property):
     if example is None:
         pytest.skip("no page shows a mermaid diagram")
     record_property("example", str(example))
-    fences = [e for e in MERMAID if e.page == example.page]
-    with browser.visit(page_path(example.page), example.where(0)) as visit:
-        # material draws each diagram into the closed shadow root of a new `div.mermaid`, which
-        # replaces the fence's `pre.mermaid` only once mermaid.render() gave SVG.
-        with contextlib.suppress(PlaywrightError):
-            visit.page.wait_for_function(
-                "n => document.querySelectorAll('article.md-content__inner div.mermaid').length >= n",
-                arg=len(fences),
-                timeout=10000,
-            )
-        shown = visit.page.evaluate(
-            """() => [...document.querySelectorAll("article.md-content__inner .mermaid")]
-                 .filter(e => e.tagName === "PRE" || e.tagName === "DIV")
-                 .map(e => e.tagName === "DIV" && e.getBoundingClientRect().height > 0)"""
-        )
-        problems = visit.problems(example.where(0))
-    # material replaces each fence in place, so the n-th diagram element belongs to the n-th fence.
-    if len(shown) != len(fences):
-        problems.append(f"{example.where(0)}: {len(shown)} diagrams on the page, {len(fences)} mermaid fences")
-    elif not shown[fences.index(example)]:
-        why = "; ".join(visit.errors) or "no error in the console"
-        problems.append(f"{example.where(0)}: the diagram was not rendered ({why})")
-    assert not problems, "\n".join(problems)
+    report(results.page(example.page)["mermaid"][key(example)])
 
 
 # --- the search box ----------------------------------------------------------------------------
 
 
-def pasted_lines() -> list:
+def pasted_lines() -> list[tuple[Example, int, str]]:
     """(example, line index, text) of the first line of each quoted error: what a reader pastes."""
     found = []
     for example in examples():
         if example.page == TROUBLESHOOTING and "reproduces" in example.markers:
             lines = example.source.splitlines()
             index = next((i for i, line in enumerate(lines) if line.strip()), 0)
-            found.append(pytest.param(example, index, lines[index].strip(), id=str(example)))
+            found.append((example, index, lines[index].strip()))
     return found
 
 
@@ -403,49 +546,81 @@ def ids(line: str) -> str:
     return re.sub(r"\d+", "<id>", line)
 
 
-ENTRY_JS = """([selector, index]) => {
+# For each code block the selector finds: the id of the last h2 above it (its entry), or "".
+ENTRIES_JS = """selector => {
   let entry = "";
-  const block = document.querySelectorAll(selector)[index];
+  const found = new Map();
   for (const el of document.querySelectorAll(`article.md-content__inner h2, ${selector}`)) {
     if (el.tagName === "H2") entry = el.id;
-    if (el === block) return entry;
+    else found.set(el, entry);
   }
-  return null;
+  return [...document.querySelectorAll(selector)].map(block => found.get(block));
 }"""
 
 
-@pytest.mark.parametrize(("example", "index", "text"), pasted_lines() or [pytest.param(None, 0, "", id="none")])
-def test_search_finds_pasted_error(example, index, text, browser, record_property):
+def search_checks(browser: Browser) -> dict[str, list[str]]:
+    """Each pasted line's problems, by key(example), all on one loaded troubleshooting page; only a
+    line that failed makes the next one start from a newly loaded page, so that a failure cannot
+    leave the search box in a state another line would inherit."""
+    lines, shown = pasted_lines(), blocks(TROUBLESHOOTING)
+    results, pending = {}, list(lines)
+    while pending:
+        try:
+            with browser.visit(page_path(TROUBLESHOOTING), wait="load") as visit:
+                found = visit.page.evaluate(ENTRIES_JS, CODE_BLOCKS)
+                entry = {key(e): found[i] if i < len(found) else None for i, e in enumerate(shown)}
+                while pending:
+                    example, index, text = pending.pop(0)
+                    # The page's project and group ids (42, 43, 7) stand for the reader's own: lines
+                    # that differ only in them are the same line to a reader.
+                    same = {entry[key(e)] for e, _, line in lines if ids(line) == ids(text)}
+                    where = example.where(index)
+                    results[key(example)] = visit.check(where, search, where, text, entry[key(example)], same)
+                    if results[key(example)]:
+                        break
+        except PlaywrightError as exc:  # the page did not load
+            url = browser.base_url + page_path(TROUBLESHOOTING)
+            results |= {key(e): [failure(e.where(i), url, exc)] for e, i, _ in pending}
+            pending = []
+    return results
+
+
+def search(visit: Visit, where: str, text: str, entry: str | None, entries: set[str | None]) -> list[str]:
+    """Empty the search box as a reader would (select all, Backspace) and wait until the last
+    line's results are gone, then paste `text` with Ctrl+V: the first result is the page, and its
+    first section is `entry` (or another of `entries`, which quote the same line)."""
+    page = visit.page
+    box = page.locator("input.md-search__input")
+    box.click()
+    page.keyboard.press("ControlOrMeta+A")
+    page.keyboard.press("Backspace")
+    page.wait_for_function("() => !document.querySelector('li.md-search-result__item')")
+    page.evaluate("text => navigator.clipboard.writeText(text)", text)
+    page.keyboard.press("ControlOrMeta+V")
+    pasted = box.input_value()
+    page.wait_for_selector("li.md-search-result__item", timeout=10000)
+    first = page.locator("li.md-search-result__item").first.locator("a.md-search-result__link")
+    # Each link is the page's URL, `?h=` and the matched words (to highlight), then `#entry`.
+    links = first.evaluate_all("links => links.map(a => a.origin + a.pathname + a.hash)")
+    want = visit.url.split("?")[0]
+    if pasted != text:
+        return [f"{where}: pasting into the search box gave {pasted!r}"]
+    if not links or links[0] != want:
+        return [f"{where}: searching for {text!r} gives {links[:1]} first, not {want}"]
+    if len(links) < 2 or links[1] not in {f"{want}#{e}" for e in entries}:
+        first_section = links[1] if len(links) > 1 else "no section"
+        return [f"{where}: searching for {text!r} shows {first_section} first, not its entry #{entry}"]
+    return []
+
+
+@pytest.mark.parametrize(
+    "example", [pytest.param(e, id=str(e)) for e, _, _ in pasted_lines()] or [pytest.param(None, id="none")]
+)
+def test_search_finds_pasted_error(example, results, record_property):
     """Paste the line into the search box of the troubleshooting page, as its first paragraph asks:
     the first result is that page, and its first section is the entry quoting the line (or another
     entry quoting the same line but for the example ids: the line cannot tell them apart)."""
     if example is None:
         pytest.skip(f'{TROUBLESHOOTING}: no block is marked <!-- check: reproduces="..." -->')
     record_property("example", str(example))
-    where = example.where(index)
-    shown = blocks(TROUBLESHOOTING)
-    # The page's project and group ids (42, 43, 7) stand for the reader's own: lines that differ
-    # only in them are the same line to a reader.
-    same_line = [shown.index(e) for e, _, line in (p.values for p in pasted_lines()) if ids(line) == ids(text)]
-    with browser.visit(page_path(TROUBLESHOOTING), where, wait="load") as visit:
-        page = visit.page
-        entry = page.evaluate(ENTRY_JS, [CODE_BLOCKS, shown.index(example)])
-        entries = {page.evaluate(ENTRY_JS, [CODE_BLOCKS, i]) for i in same_line}
-        page.evaluate("text => navigator.clipboard.writeText(text)", text)
-        page.locator("input.md-search__input").click()
-        page.keyboard.press("ControlOrMeta+V")
-        pasted = page.locator("input.md-search__input").input_value()
-        page.wait_for_selector("li.md-search-result__item", timeout=10000)
-        first = page.locator("li.md-search-result__item").first.locator("a.md-search-result__link")
-        # Each link is the page's URL, `?h=` and the matched words (to highlight), then `#entry`.
-        links = first.evaluate_all("links => links.map(a => a.origin + a.pathname + a.hash)")
-        problems = visit.problems(where)
-    want = visit.url.split("?")[0]
-    if pasted != text:
-        problems.append(f"{where}: pasting into the search box gave {pasted!r}")
-    elif not links or links[0] != want:
-        problems.append(f"{where}: searching for {text!r} gives {links[:1]} first, not {want}")
-    elif len(links) < 2 or links[1] not in {f"{want}#{e}" for e in entries}:
-        first_section = links[1] if len(links) > 1 else "no section"
-        problems.append(f"{where}: searching for {text!r} shows {first_section} first, not its entry #{entry}")
-    assert not problems, "\n".join(problems)
+    report(results.search()[key(example)])

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, example, find, given, settings
+from hypothesis import HealthCheck, Phase, example, find, given, settings
 from hypothesis import strategies as st
 
 from harness import gitlab, reader, secrets, shell
@@ -228,11 +228,13 @@ def test_any_pipeline(doc):
 def test_the_pipeline_strategy_finds_the_integer_key_crash():
     """The generator reaches the input that once crashed the schema check (`variables: {123: ...}`),
     and on that input GitLab's schema run on the document as loaded (what the checker did before
-    `schema_view`) still raises the very TypeError of issue 8: the property above would have found it."""
+    `schema_view`) still raises the very TypeError of issue 8: the property above would have found it.
+    The first such input is the one used (generate phase only): what this proves is that the
+    generator reaches one, not how small one can be (shrinking it cost more than finding it)."""
     found = find(
         pipelines(),
         lambda d: isinstance(d.get("variables"), dict) and any(isinstance(k, int) for k in d["variables"]),
-        settings=settings(database=None, derandomize=True, max_examples=2000),
+        settings=settings(database=None, derandomize=True, max_examples=2000, phases=[Phase.generate]),
     )
     loaded = gitlab.load(yaml.safe_dump(found, sort_keys=False))
     with pytest.raises(TypeError, match="expected string or bytes-like object"):

@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlparse
 import pytest
 from harness.collect import ROOT, examples
 from harness.gitlab import walk
-from harness.site import Build, build, page_path, shared_base, shared_build
+from harness.site import Build, build, once, page_path, shared_base, shared_build
 
 TROUBLESHOOTING = "docs/troubleshooting.md"
 VENDORED_MERMAID = "assets/javascripts/mermaid.min.js"
@@ -288,23 +288,27 @@ def pasted_lines() -> list:
     return found
 
 
-@functools.cache
 def search_results(site: Path, node: Path, queries: tuple[str, ...]) -> dict[str, list[list[str]]]:
     """Results from mkdocs-material's own search worker (run by Node) over the built search index,
     after the scripts mkdocs.yml adds to every page (extra_javascript: the query normaliser): the
     same code the page runs when a reader types a query. Per query: for each page found, best
-    first, the locations of its matching parts, best first."""
-    driver = Path(__file__).parent / "harness" / "search.js"
-    scripts = [str(s) for s in config()["extra_javascript"]]
-    done = subprocess.run(
-        [str(node), str(driver), str(site), *scripts],
-        input="\n".join(queries) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, f"mkdocs.yml:1: material's search worker failed:\n{done.stderr[-2000:]}"
-    return dict(zip(queries, (json.loads(line) for line in done.stdout.splitlines())))
+    first, the locations of its matching parts, best first. Run once per build and run, whichever
+    xdist worker asks first (`once`)."""
+
+    def run() -> dict[str, list[list[str]]]:
+        driver = Path(__file__).parent / "harness" / "search.js"
+        scripts = [str(s) for s in config()["extra_javascript"]]
+        done = subprocess.run(
+            [str(node), str(driver), str(site), *scripts],
+            input="\n".join(queries) + "\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, f"mkdocs.yml:1: material's search worker failed:\n{done.stderr[-2000:]}"
+        return dict(zip(queries, (json.loads(line) for line in done.stdout.splitlines())))
+
+    return once(site.with_name(f"{site.name}-search.json"), run)
 
 
 @pytest.mark.parametrize(("example", "index", "text"), pasted_lines())

@@ -4,19 +4,20 @@
 with a new empty profile. `visit(path)` opens one page in it: every request that is not for the
 loopback site server is aborted and written down, every uncaught script error is kept, and every
 file the page loads from the site is counted, so a test can prove that the page works offline,
-name what it tried to fetch and say what it weighs.
+name what it tried to fetch and say what it weighs. Several checks share one visit:
+`visit.check(where, run)` runs one of them and gives it the off-site requests and script errors of
+the page's load and of its own actions, never another check's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Playwright, Route, sync_playwright
 
@@ -53,12 +54,36 @@ class Visit:
     errors: list[str] = field(default_factory=list)  # uncaught script errors
     loaded: dict[str, str] = field(default_factory=dict)  # site path -> resource type
     workers: set[str] = field(default_factory=set)  # site paths of the page's worker scripts
+    on_load: tuple[int, int] = (0, 0)  # how many off-site requests and script errors the load made
 
-    def problems(self, where: str) -> list[str]:
-        """`where: ...` lines for every off-site request and uncaught script error."""
-        return [f"{where}: off-site request while loading {self.url}: {r}" for r in self.offsite] + [
-            f"{where}: uncaught script error on {self.url}: {e}" for e in self.errors
+    def settle(self) -> None:
+        """Wait until the network has been idle for 500 ms (Playwright's "networkidle", which stays
+        reached once the page got there); all the page did until then counts as its load."""
+        self.page.wait_for_load_state("networkidle")
+        self.on_load = len(self.offsite), len(self.errors)
+
+    def check(self, where: str, run: Callable[..., list[str]], *args) -> list[str]:
+        """Run one check on the open page: `where: ...` lines for every off-site request and uncaught
+        script error of the page's load and of the check's own actions, then the problems
+        run(visit, *args) returns; a browser action that fails ends the check with that failure."""
+        start = len(self.offsite), len(self.errors)
+        try:
+            problems = run(self, *args)
+        except PlaywrightError as exc:
+            problems = [failure(where, self.url, exc)]
+        # A check run before settle() has everything so far: the load is not over yet.
+        offsite = self.offsite[: self.on_load[0]] + self.offsite[max(start[0], self.on_load[0]) :]
+        errors = self.errors[: self.on_load[1]] + self.errors[max(start[1], self.on_load[1]) :]
+        return [
+            *(f"{where}: off-site request while loading {self.url}: {r}" for r in offsite),
+            *(f"{where}: uncaught script error on {self.url}: {e}" for e in errors),
+            *problems,
         ]
+
+
+def failure(where: str, url: str, exc: PlaywrightError) -> str:
+    """A browser action that failed (a page that did not load, a click that timed out)."""
+    return f"{where}: in the browser, on {url}: {str(exc).splitlines()[0]}"
 
 
 class Browser:
@@ -101,11 +126,9 @@ class Browser:
         return unquote(urlparse(url).path).lstrip("/")
 
     @contextlib.contextmanager
-    def visit(
-        self, path: str, where: str, viewport: dict[str, int] = DESKTOP, wait: str = "networkidle"
-    ) -> Iterator[Visit]:
-        """Open the site's `path` in a new tab at `viewport`; closed (and storage cleared) afterwards.
-        A browser action that fails inside fails the test at `where` (file:line)."""
+    def visit(self, path: str, viewport: dict[str, int] = DESKTOP, wait: str = "networkidle") -> Iterator[Visit]:
+        """Open the site's `path` in a new tab at `viewport` until `wait`; closed (and storage
+        cleared) afterwards. A page that does not load raises Playwright's error."""
         page = self.context.new_page()
         visit = Visit(page, self.base_url + path)
 
@@ -124,9 +147,8 @@ class Browser:
         page.set_viewport_size(viewport)
         try:
             page.goto(visit.url, wait_until=wait)
+            visit.on_load = len(visit.offsite), len(visit.errors)
             yield visit
-        except PlaywrightError as exc:
-            pytest.fail(f"{where}: in the browser, on {visit.url}: {str(exc).splitlines()[0]}", pytrace=False)
         finally:
             with contextlib.suppress(Exception):  # material keeps the palette choice in storage
                 page.evaluate("localStorage.clear(); sessionStorage.clear()")

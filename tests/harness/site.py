@@ -1,8 +1,9 @@
 """The built site: build it once per test session and serve it on loopback.
 
-`shared_build(base)` runs `mkdocs build --strict` once for all pytest-xdist workers (a file lock
-and a directory named by a hash of the sources). `serve(site)` serves a build on a free loopback
-port. What a browser makes of it is harness/browser.py.
+`shared_build(base)` runs `mkdocs build --strict` once for all pytest-xdist workers (a directory
+named by a hash of the sources, made by `once`: whatever one process computes under a file lock,
+every other reads back). `serve(site)` serves a build on a free loopback port. What a browser makes
+of it is harness/browser.py.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,18 +89,34 @@ def build(dest: Path, root: Path = ROOT) -> Build:
     return Build(dest, False, seconds, problems)
 
 
+def once(result: Path, compute: Callable[[], object], wait: bool = True) -> object | None:
+    """`compute()` (JSON data) run by the first process that asks for `result`, a JSON file; every
+    other process, xdist workers included, waits on a file lock and reads it back (with `wait`
+    false: gets None while another process computes it). A compute that raises writes nothing: the
+    next to ask runs it again."""
+    result.parent.mkdir(parents=True, exist_ok=True)
+    with open(result.with_suffix(".lock"), "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            return None
+        if not result.exists():
+            partial = result.with_suffix(".partial")
+            partial.write_text(json.dumps(compute()))
+            partial.replace(result)
+    return json.loads(result.read_text())
+
+
 @functools.cache
 def shared_build(base: Path) -> Build:
-    """One build per source state under `base`, shared by every process that asks (file lock)."""
+    """One build per source state under `base`, shared by every process that asks."""
     key = source_hash()
-    base.mkdir(parents=True, exist_ok=True)
-    result = base / f"site-{key}.json"
-    with open(base / f"site-{key}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not result.exists():
-            done = build(base / f"site-{key}")
-            result.write_text(json.dumps({**done.__dict__, "site": str(done.site)}))
-    data = json.loads(result.read_text())
+
+    def run() -> dict:
+        done = build(base / f"site-{key}")
+        return {**done.__dict__, "site": str(done.site)}
+
+    data = once(base / f"site-{key}.json", run)
     return Build(Path(data.pop("site")), **data)
 
 
