@@ -13,8 +13,8 @@ import re
 import shutil
 from pathlib import Path
 
-from effects._common import ROOT, run_uv
-from harness.uv_under_test import copy_project
+from effects._common import ROOT, log_of, run_uv
+from harness.uv_under_test import copy_project, current
 
 from troubleshooting._in_sandbox import MY_PACKAGE, at_host
 
@@ -34,6 +34,14 @@ def tag_version(run) -> str:
     tag = re.search(r"uv:(?:\$UV_VERSION|(\d+\.\d+\.\d+))", run.text)
     assert tag, "the pipeline names no uv image"
     return tag[1] or re.search(r'UV_VERSION: "(.+)"', run.text)[1]
+
+
+def runs_the_uv_its_image_names(run, job: str = "test") -> None:
+    """The image tag names the pin, and `job` logged the uv that runs here (the pin, or --uv's)."""
+    version = tag_version(run)
+    assert version == current().pinned, f"the image tag names uv {version}, not the pin {current().pinned}"
+    ran = current().version
+    assert uv_versions(log_of(run, job)) == [ran], f"the job did not log uv {ran}"
 
 
 def refused(run) -> list[tuple[str, str, str]]:
