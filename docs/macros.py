@@ -34,8 +34,6 @@ UV_MINOR = ".".join(UV_VERSION.split(".")[:2])
 PYTHON_VERSION = "3.12"
 BASE_LAYER = "trixie-slim"
 
-IMAGE_REPOSITORIES = ("ghcr.io/astral-sh/uv", "docker.io/astral/uv")
-
 # Derived images: base image -> the tags it is published under (without a uv version prefix).
 # `git` is present in the buildpack-deps based images only. `shell`: whether GitLab can run a job's
 # script in the image; None where nobody checked (the Docker Hardened Image bases).
