@@ -78,6 +78,31 @@ def pytest_sessionstart(session):
         write(f"the wheelhouse is not available: {exc}")
 
 
+def _on_page(item, page: str) -> bool:
+    """Whether a test checks docs/<page>.md: a parameter is one of its examples (or the page), its
+    id names the page or one of its snippets, or it reproduces a troubleshooting entry."""
+    doc = f"docs/{page}.md"
+    params = item.callspec.params.values() if hasattr(item, "callspec") else ()
+    if any(getattr(v, "page", None) == doc or str(getattr(v, "path", v)).endswith(doc) for v in params):
+        return True
+    if doc in item.nodeid or f"snippets/{page}/" in item.nodeid:
+        return True
+    return page == "troubleshooting" and item.nodeid.startswith("tests/troubleshooting/")
+
+
+def pytest_collection_modifyitems(config, items):
+    """`--page NAME`: only the checks of docs/NAME.md run; the rest are deselected."""
+    pages = [p.removeprefix("docs/").removesuffix(".md") for p in config.getoption("page")]
+    if not pages:
+        return
+    missing = [p for p in pages if not (Path(config.rootpath) / "docs" / f"{p}.md").is_file()]
+    if missing:
+        raise pytest.UsageError(f"--page: no docs/{missing[0]}.md")
+    keep = [item for item in items if any(_on_page(item, p) for p in pages)]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """Differences from the pin a check noted (harness/drift.py) travel with the test's report."""

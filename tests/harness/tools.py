@@ -17,6 +17,10 @@ a place where it departs from GitLab:
   create no pipeline (a `when: never` rule or no rule matches); GitLab then creates no pipeline and
   no job runs (docs.gitlab.com/ci/yaml/workflow/: "The workflow keyword is evaluated before jobs").
   The patched copy prints NO_PIPELINE and drops every job.
+And one that changes no behaviour, only time: before every run it copies the project into
+`.gitlab-ci-local/builds/.docker`, which only the Docker executor reads (it `docker cp`s it into a
+job's container); with `--force-shell-executor` no job has an image (`imageName()` returns null),
+so the copy is skipped (about 0.05 s of each run: a `git ls-files` and an rsync).
 """
 
 from __future__ import annotations
@@ -60,6 +64,14 @@ PATCHES = [
         'P=I.getRulesResult({argv:e,cwd:t,rules:S,variables:O},a,"on_success");',
         'P=I.getRulesResult({argv:e,cwd:t,rules:S,variables:O},a,"on_success");'
         f'if(P.when==="never"){{n.stdout("{NO_PIPELINE}\\n");I.forEachRealJob(y,J=>delete y[J])}}',
+    ),
+    *(  # handler: i is the argv; the copy for the Docker executor, before each of three run modes.
+        (
+            f'await I.rsyncTrackedFiles(s,o,xh.resolve(s,i.ignoresFile),".docker"),await Ut.{run}(',
+            f'i.forceShellExecutor||await I.rsyncTrackedFiles(s,o,xh.resolve(s,i.ignoresFile),".docker"),'
+            f"await Ut.{run}(",
+        )
+        for run in ("runJobs", "runJobsInStage", "runPipeline")
     ),
 ]
 
