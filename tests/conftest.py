@@ -10,6 +10,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+# pytest rewrites asserts (its detailed failure messages) only in modules it knows before they are
+# imported: the effect checks and the troubleshooting entries, which test modules import at
+# collection (effects.troubleshooting loads every entry).
+pytest.register_assert_rewrite("effects", "troubleshooting")
+
 # Imported where used: `pytest --pipeline FILE` must start fast and needs none of them.
 if TYPE_CHECKING:
     from harness.registry import Registry

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import pkgutil
-from pathlib import Path
-
 import pytest
 
 from troubleshooting import ENTRY_MODULE
-
-# pytest rewrites asserts (for its detailed failure messages) only in modules it knows as tests.
-pytest.register_assert_rewrite(
-    *(
-        f"troubleshooting.{info.name}"
-        for info in pkgutil.iter_modules([str(Path(__file__).parent)])
-        if info.name != "conftest"
-    )
-)
 
 
 def pytest_collect_file(file_path, parent):
