@@ -36,6 +36,19 @@ def median_seconds(fn, repeat: int = 7, number: int = 1) -> float:
     return statistics.median(runs)
 
 
+def cli_seconds_per_file(blocks) -> float:
+    """check-jsonschema's CLI, one process per file for the first 10 of `blocks` (median of 3)."""
+    cli = Path(sys.executable).with_name("check-jsonschema")
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for i, e in enumerate(blocks[:10]):
+            files.append(Path(tmp) / f"{i}.yml")
+            files[-1].write_text(e.source)
+        args = [str(cli), "--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"]
+        runs = median_seconds(lambda: [subprocess.run([*args, str(f)], capture_output=True) for f in files], repeat=3)
+    return runs / len(files)
+
+
 def yaml_figures() -> None:
     blocks = [e for lang in ("yaml", "yml") for e in examples(lang)]
     first = median_seconds(lambda: gitlab.check_all(blocks), repeat=1)
@@ -56,16 +69,7 @@ def yaml_figures() -> None:
         "load+schema+semantics": median_seconds(load_schema_semantics, number=20) / len(blocks),
         "all five YAML checks": median_seconds(lambda: gitlab.check_all(blocks), number=20) / len(blocks),
     }
-    cli = Path(sys.executable).with_name("check-jsonschema")
-    with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for i, e in enumerate(blocks[:10]):
-            files.append(Path(tmp) / f"{i}.yml")
-            files[-1].write_text(e.source)
-        args = [str(cli), "--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"]
-        per_file_cli = median_seconds(
-            lambda: [subprocess.run([*args, str(f)], capture_output=True) for f in files], repeat=3
-        ) / len(files)
+    per_file_cli = cli_seconds_per_file(blocks)
     print(f"YAML: {len(blocks)} blocks; first call (validators, uv name scan) {first * 1e3:.0f} ms")
     for label, seconds in per_block.items():
         print(f"  {label}: {seconds * 1e3:.3f} ms per block (median)")

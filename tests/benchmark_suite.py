@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from benchmark_static import median_seconds  # noqa: E402
+from benchmark_static import cli_seconds_per_file, median_seconds  # noqa: E402
 from harness.collect import ROOT, examples  # noqa: E402
 from harness.uv_under_test import current  # noqa: E402
 
@@ -104,15 +104,7 @@ def floor_seconds() -> float:
 def cli_seconds_per_block() -> tuple[float, int]:
     """check-jsonschema's CLI, one process per YAML block (10 blocks, median of 3)."""
     blocks = [e for lang in ("yaml", "yml") for e in examples(lang)]
-    cli = Path(sys.executable).with_name("check-jsonschema")
-    with tempfile.TemporaryDirectory() as tmp:
-        files = []
-        for i, e in enumerate(blocks[:10]):
-            files.append(Path(tmp) / f"{i}.yml")
-            files[-1].write_text(e.source)
-        args = [str(cli), "--builtin-schema", "vendor.gitlab-ci", "--data-transform", "gitlab-ci"]
-        each = median_seconds(lambda: [subprocess.run([*args, str(f)], capture_output=True) for f in files], repeat=3)
-    return each / len(files), len(blocks)
+    return cli_seconds_per_file(blocks), len(blocks)
 
 
 def main() -> None:
