@@ -14,6 +14,7 @@ Tests tell the report what they did through `record_property` (it crosses pytest
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from .collect import collect_site
@@ -96,5 +97,11 @@ def summary_lines(reports: list) -> list[str]:
         lines.append(f"PowerShell: {len(powershell)} job(s), syntax not checked here")
     lines.extend(f"screenshots of each page (desktop, phone): {folder}" for folder in sorted(screenshots))
     lines.append(f"not checked: {len(skipped)}")
-    lines.extend(f"  - {s}" for s in skipped)
+    lines.extend(f"  - {s}" for s in sorted(skipped, key=_natural))
     return lines
+
+
+def _natural(text: str) -> list:
+    """Sort key with numbers as numbers (page.md:96 before page.md:132): parallel runs finish items
+    in any order, and the summary lists them the same way each time."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
