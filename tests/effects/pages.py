@@ -15,8 +15,9 @@ which runs this very suite, never runs here.
     so the job uses this suite's environment (UV_PROJECT_ENVIRONMENT, read-only with UV_NO_SYNC)
     and this checkout's installed tools (`.tools`, a link the copy commits) instead of installing
     them.
-  * PYTEST_ADDOPTS narrows the job's run to the version and prose checks: the whole suite inside
-    its own pipeline would run this job again.
+  * PYTEST_ADDOPTS narrows the job's run to the version and prose checks, in one process (`-p
+    no:xdist`: two workers would cost more to start than these checks take): the whole suite
+    inside its own pipeline would run this job again.
   The job must keep drift-report.md as its artifact.
 """
 
@@ -70,7 +71,7 @@ DRIFT_JOB_SETUP = {
     ENV_LATEST: current().pinned,
     "UV_PROJECT_ENVIRONMENT": str(ROOT / ".venv"),
     "UV_NO_SYNC": "1",
-    "PYTEST_ADDOPTS": "tests/test_versions.py tests/test_prose.py",
+    "PYTEST_ADDOPTS": "-p no:xdist tests/test_versions.py tests/test_prose.py",
 }
 
 
